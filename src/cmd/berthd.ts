@@ -1,0 +1,148 @@
+// berthd: the daemon. The only place where concrete classes are wired together.
+import fs from 'node:fs';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { parseDaemonFlags, resolveConfig, type DaemonConfig } from '../daemon/config.js';
+import { lockDataRoot, type RootLock } from '../daemon/lock.js';
+import { EventsService } from '../daemon/events.js';
+import { BERTH_VERSION, SystemService } from '../daemon/system.js';
+import { MetadataDb } from '../store/metadata/db.js';
+import { buildApi, listen, type Listener } from '../api/server.js';
+import { HijackRouter } from '../api/hijack.js';
+import { systemRouter } from '../api/routers/system.js';
+import type { FastifyPluginAsync } from 'fastify';
+
+const USAGE = `Usage:	berthd [OPTIONS]
+
+A Docker-compatible container engine daemon.
+
+Options (as dockerd's):
+      --config-file string     Daemon configuration file (default "/etc/berth/daemon.json")
+      --data-root string       Root directory of persistent state (default "/var/lib/berth")
+      --exec-root string       Root directory for execution state files (default "/run/berth")
+  -H, --host list              Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
+  -p, --pidfile string         Path to use for daemon PID file (default "/run/berth/berthd.pid")
+  -l, --log-level string       Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
+  -D, --debug                  Enable debug mode
+      --label list             Set key=value labels to the daemon
+      --default-runtime string Default OCI runtime for containers
+      --live-restore           Keep containers running when the daemon stops (default true)
+      --validate               Validate the configuration and exit
+  -v, --version                Print version information and quit
+`;
+
+/** A step of start-up that registers what it needs closed on shutdown. */
+export interface Closer {
+  name: string;
+  close(): Promise<void> | void;
+}
+
+async function main(): Promise<number> {
+  let flags;
+  let config: DaemonConfig;
+  try {
+    flags = parseDaemonFlags(process.argv.slice(2));
+    if (flags.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    if (flags.version) {
+      process.stdout.write(`berthd version ${BERTH_VERSION}\n`);
+      return 0;
+    }
+    config = resolveConfig(flags);
+    if (flags.validate) {
+      process.stdout.write('configuration OK\n');
+      return 0;
+    }
+  } catch (err) {
+    process.stderr.write(`berthd: ${(err as Error).message}\n`);
+    return 1;
+  }
+
+  const logger = pino({ level: config.logLevel, base: { pid: process.pid }, redact: ['req.headers.authorization', 'req.headers["x-registry-auth"]', '*.password', '*.auth'] }, pino.destination(2));
+  const closers: Closer[] = [];
+  let lock: RootLock | undefined;
+  try {
+    fs.mkdirSync(config.dataRoot, { recursive: true, mode: 0o710 });
+    fs.mkdirSync(config.execRoot, { recursive: true, mode: 0o700 });
+    lock = lockDataRoot(config.dataRoot);
+    fs.mkdirSync(path.dirname(config.pidfile), { recursive: true });
+    fs.writeFileSync(config.pidfile, `${process.pid}`);
+
+    const db = new MetadataDb(path.join(config.dataRoot, 'berth.db'));
+    closers.push({ name: 'database', close: () => db.close() });
+    const events = new EventsService();
+    const hijack = new HijackRouter();
+    const routers: FastifyPluginAsync[] = [];
+
+    // --- services (each issue's subsystem is wired here) ---
+    const system = new SystemService(config, {});
+    routers.push(systemRouter({ system, events }));
+
+    const app = await buildApi({ logger: logger.child({ component: 'api' }), routers, hijack, serverHeader: `berth/${BERTH_VERSION} (linux)` });
+    const listeners: Listener[] = [];
+    for (const host of config.hosts) listeners.push(await listen(app, host, hijack, logger));
+    // Listeners close first so no new request starts while services shut down.
+    closers.unshift({ name: 'api', close: async () => { await Promise.all(listeners.map((l) => l.close())); await app.close(); } });
+    logger.info({ hosts: config.hosts, dataRoot: config.dataRoot, version: BERTH_VERSION }, 'berthd is ready');
+    events.publish('daemon', 'start', system.id, { name: system.host.kernelVersion });
+
+    await waitForSignals(logger, flags.configFile, (next) => {
+      logger.level = next.logLevel;
+      system.reload(next);
+      events.publish('daemon', 'reload', system.id, { 'log-level': next.logLevel, labels: next.labels.join(',') });
+    });
+  } catch (err) {
+    logger.fatal({ err }, `berthd failed to start: ${(err as Error).message}`);
+    await shutdown(closers, logger);
+    lock?.release();
+    return 1;
+  }
+  await shutdown(closers, logger);
+  fs.rmSync(config.pidfile, { force: true });
+  lock?.release();
+  logger.info('berthd stopped');
+  logger.flush();
+  return 0;
+}
+
+async function shutdown(closers: Closer[], logger: Logger): Promise<void> {
+  for (const c of closers) {
+    try {
+      await c.close();
+    } catch (err) {
+      logger.error({ err, component: c.name }, 'shutdown step failed');
+    }
+  }
+  closers.length = 0;
+}
+
+/** Resolve on SIGTERM/SIGINT; on SIGHUP re-read the config file and apply what is reloadable. */
+function waitForSignals(logger: Logger, configFile: string | undefined, onReload: (c: DaemonConfig) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (sig: string) => () => {
+      logger.info({ signal: sig }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', stop('SIGTERM'));
+    process.once('SIGINT', stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      try {
+        const next = resolveConfig({ ...parseDaemonFlags(process.argv.slice(2)), configFile });
+        onReload(next);
+        logger.info({ logLevel: next.logLevel, labels: next.labels }, 'configuration reloaded');
+      } catch (err) {
+        logger.error({ err }, `reload failed, keeping the current configuration: ${(err as Error).message}`);
+      }
+    });
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`berthd: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
