@@ -124,7 +124,8 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
-    const args = ['--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--pidfile', path.join(this.root, 'berthd.pid'), ...(this.opts.args ?? [])];
+    // A cgroup parent named after the temp root, so cleanup() can find and remove its cgroups.
+    const args = ['--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--pidfile', path.join(this.root, 'berthd.pid'), '--cgroup-parent', `/${path.basename(this.root)}`, ...(this.opts.args ?? [])];
     if (this.opts.config) {
       const file = path.join(this.root, 'daemon.json');
       fs.writeFileSync(file, JSON.stringify(this.opts.config));
