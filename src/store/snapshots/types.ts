@@ -1,0 +1,39 @@
+// Snapshot contract: one unpacked overlayfs layer directory per chain ID, shared by every image
+// that has that chain; a container's rootfs is an overlay of a chain plus its own upper dir.
+import type { Readable } from 'node:stream';
+import type { Digest } from '../content/types.js';
+
+/** sha256 chain ID (OCI image-spec: ChainID(L1..Ln) = sha256(ChainID(L1..Ln-1) + " " + DiffID(Ln))) */
+export type ChainId = Digest;
+
+export interface LayerInfo {
+  chainId: ChainId;
+  diffId: Digest;
+  parent: ChainId | undefined;
+  /** bytes unpacked on disk */
+  size: number;
+}
+
+export interface ApplyResult {
+  diffId: Digest; // sha256 of the uncompressed tar stream
+  size: number;
+}
+
+export interface Snapshotter {
+  get(chainId: ChainId): LayerInfo | undefined;
+  /**
+   * Unpack an uncompressed (or gzip/zstd: detected) layer tar on top of `parent`, safely (no
+   * entry escapes the layer directory; whiteouts converted to overlay form), into a temp dir,
+   * then commit it under its chain ID. If the chain already exists the stream is drained and
+   * the existing layer returned. The diffId is computed from the bytes; `expectedDiffId`, when
+   * given, must match or nothing is committed.
+   */
+  apply(parent: ChainId | undefined, tar: Readable, opts?: { expectedDiffId?: Digest; signal?: AbortSignal }): Promise<LayerInfo>;
+  /** Remove a layer that nothing references (the caller checks references). */
+  remove(chainId: ChainId): Promise<void>;
+  /** lowerdir list for overlay mounts, topmost first */
+  lowerDirs(chainId: ChainId): string[];
+  /** Stream the layer back as an OCI tar (whiteouts in .wh. form), for save/push/export. */
+  diff(chainId: ChainId): Readable;
+  list(): LayerInfo[];
+}
