@@ -3,7 +3,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import type { Duplex } from 'node:stream';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { BerthError, invalidArgument, kindOf } from '../errdefs/index.js';
 import { statusForError } from './http-status.js';
@@ -37,7 +37,7 @@ export function errorBody(err: unknown): { message: string } {
 export async function buildApi(opts: ApiServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024 * 1024,
     rewriteUrl(req) {
       const { version, path } = splitVersionPrefix(req.url ?? '/');
