@@ -37,3 +37,15 @@ export interface Snapshotter {
   diff(chainId: ChainId): Readable;
   list(): LayerInfo[];
 }
+
+/** What the container service needs: a container's rootfs as an overlay of a chain + its own upper dir. */
+export interface RootfsMounter {
+  /**
+   * Create containerDir/{upper,work,merged} and mount overlay on merged (lowerdirs = the chain,
+   * topmost first; an image with no layers gets an empty lower dir). Idempotent: an already
+   * mounted merged dir is returned as is. Returns the merged dir.
+   */
+  mountRootfs(chainId: ChainId | undefined, containerDir: string): Promise<string>;
+  /** Unmount containerDir/merged (idempotent; falls back to a lazy unmount when busy). */
+  unmountRootfs(containerDir: string): Promise<void>;
+}
