@@ -1,0 +1,189 @@
+// conmon as the per-container shim: it runs `runtime create`, holds the container's stdio
+// (k8s-file log, attach socket, ctl/winsz FIFOs), writes the exit status to --exit-dir and to
+// its persist dir, and outlives berthd (it double-forks and setsid()s). We talk to it over
+// the sync pipe (fd 3: {"data": pid} or {"data": -1, "message": ...}) and the start pipe (fd 4).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { BerthError, systemError } from '../errdefs/index.js';
+import type { ContainerPaths, RuntimeHandle } from '../daemon/containers/types.js';
+
+export const CONMON = process.env['BERTH_CONMON'] ?? '/usr/bin/conmon';
+
+export interface ConmonOptions {
+  id: string;
+  name: string;
+  runtime: RuntimeHandle;
+  paths: ContainerPaths;
+  exitDir: string;
+  socketDir: string;
+  tty: boolean;
+  openStdin: boolean;
+  stdinOnce: boolean;
+  logSizeMax?: number;
+  timeoutMs?: number;
+}
+
+export interface ConmonStarted {
+  /** the container's init pid (created, not started yet) */
+  pid: number;
+  conmonPid: number;
+}
+
+/** A container that could not be created: the exit code Docker records (125/126/127). */
+export class CreateError extends BerthError {
+  readonly exitCode: number;
+  constructor(kind: 'invalid-argument' | 'system', message: string, exitCode: number) {
+    super(kind, message, { details: { exitCode } });
+    this.exitCode = exitCode;
+  }
+}
+
+/** Map the runtime's create error to Docker's message and exit code. */
+export function mapCreateError(raw: string): CreateError {
+  const text = raw.trim().split('\n').filter(Boolean).map((l) => l.replace(/^time="[^"]*" level=\w+ msg="(.*)"$/, '$1')).join('; ');
+  // crun: executable file `foo` not found in $PATH: No such file or directory
+  const crunNf = /executable file `([^`]*)` not found in \$PATH/.exec(text);
+  if (crunNf) return new CreateError('invalid-argument', `exec: "${crunNf[1]}": executable file not found in $PATH`, 127);
+  // runc: exec: "foo": executable file not found in $PATH
+  const runcNf = /exec: "([^"]*)": executable file not found in \$PATH/.exec(text);
+  if (runcNf) return new CreateError('invalid-argument', `exec: "${runcNf[1]}": executable file not found in $PATH`, 127);
+  const noFile = /(?:exec(?:ve)?|open) [`"]?([^`"\s:]+)[`"]?: no such file or directory/i.exec(text);
+  if (noFile || /no such file or directory/i.test(text)) {
+    const what = noFile?.[1];
+    return new CreateError('invalid-argument', what ? `exec: "${what}": stat ${what}: no such file or directory` : text, 127);
+  }
+  if (/permission denied/i.test(text)) {
+    const m = /exec(?:ve)?[: ]+[`"]?([^`"\s:]+)[`"]?.*permission denied/i.exec(text);
+    return new CreateError('invalid-argument', m ? `exec: "${m[1]}": permission denied` : text, 126);
+  }
+  return new CreateError('system', `OCI runtime create failed: ${text}`, 128);
+}
+
+function readSync(stream: Readable, timeoutMs: number): Promise<{ data: number; message?: string }> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const done = (fn: () => void): void => {
+      clearTimeout(timer);
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onErr);
+      fn();
+    };
+    const onData = (d: Buffer): void => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      const line = nl >= 0 ? buf.slice(0, nl) : buf;
+      try {
+        const msg = JSON.parse(line) as { data: number; message?: string };
+        done(() => resolve(msg));
+      } catch {
+        /* incomplete */
+      }
+    };
+    const onEnd = (): void => done(() => reject(systemError(`conmon closed the sync pipe without a pid${buf ? `: ${buf}` : ''}`)));
+    const onErr = (e: Error): void => done(() => reject(e));
+    const timer = setTimeout(() => done(() => reject(systemError('conmon did not report the container pid in time'))), timeoutMs);
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onErr);
+  });
+}
+
+export function conmonArgs(o: ConmonOptions): string[] {
+  const a = ['--api-version', '1', '-c', o.id, '-u', o.id, '-n', o.name.replace(/^\//, ''), '-r', o.runtime.createPath];
+  for (const arg of o.runtime.createArgs) a.push('--runtime-arg', arg);
+  a.push(
+    '-b', o.paths.bundle,
+    '-p', o.paths.pidFile,
+    '-P', o.paths.conmonPidFile,
+    '-l', `k8s-file:${o.paths.logPath}`,
+    '--exit-dir', o.exitDir,
+    '--socket-dir-path', o.socketDir,
+    '-0', o.paths.persistDir,
+    '--log-level', 'error',
+  );
+  if (o.logSizeMax !== undefined && o.logSizeMax > 0) a.push('--log-size-max', String(o.logSizeMax));
+  if (o.openStdin) a.push('-i');
+  if (o.tty) a.push('-t');
+  if (o.openStdin && !o.stdinOnce) a.push('--leave-stdin-open');
+  return a;
+}
+
+/** Launch conmon (which runs `runtime create`); resolves once the container exists, not started. */
+export async function launchConmon(o: ConmonOptions): Promise<ConmonStarted> {
+  fs.rmSync(o.paths.pidFile, { force: true });
+  fs.rmSync(o.paths.conmonPidFile, { force: true });
+  const child = spawn(CONMON, conmonArgs(o), {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+    env: { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
+    detached: true,
+    cwd: o.paths.bundle,
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const spawnError = new Promise<never>((_, reject) => child.once('error', (e) => reject(systemError(`cannot run conmon: ${e.message}`, { cause: e }))));
+  spawnError.catch(() => undefined);
+  const sync = child.stdio[3] as Readable;
+  const start = child.stdio[4] as Writable;
+  try {
+    start.on('error', () => undefined);
+    start.end('0');
+    const msg = await Promise.race([readSync(sync, o.timeoutMs ?? 30_000), spawnError]);
+    if (msg.data < 0) throw mapCreateError(msg.message ?? stderr);
+    let conmonPid = 0;
+    for (let i = 0; i < 200 && conmonPid === 0; i++) {
+      try {
+        conmonPid = Number.parseInt(fs.readFileSync(o.paths.conmonPidFile, 'utf8').trim(), 10) || 0;
+      } catch {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    return { pid: msg.data, conmonPid };
+  } catch (err) {
+    if (err instanceof BerthError) throw err;
+    throw systemError(`${(err as Error).message}${stderr ? `: ${stderr.trim()}` : ''}`, { cause: err });
+  } finally {
+    sync.destroy();
+    child.stderr?.destroy();
+    child.unref();
+  }
+}
+
+/** Is the process alive (and not a zombie)? */
+export function pidAlive(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** The exit status conmon recorded (exit dir first, then the persist dir), if any. */
+export function readExitStatus(paths: ContainerPaths): { code: number; at: Date; oom: boolean } | undefined {
+  for (const f of [paths.exitFile, `${paths.persistDir}/exit`]) {
+    try {
+      const text = fs.readFileSync(f, 'utf8').trim();
+      if (text === '') continue;
+      const st = fs.statSync(f);
+      return { code: Number.parseInt(text, 10), at: st.mtime, oom: fs.existsSync(`${paths.persistDir}/oom`) };
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}
+
+/** Remove what conmon leaves behind (exit file, socket symlink, FIFOs, persist files). */
+export function cleanupConmon(paths: ContainerPaths, socketLink: string): void {
+  for (const f of [paths.exitFile, paths.attachSocket, `${paths.bundle}/attach`, socketLink, paths.ctlFifo, paths.winszFifo, `${paths.persistDir}/exit`, `${paths.persistDir}/oom`, `${paths.bundle}/oom`, paths.pidFile, paths.conmonPidFile]) {
+    try {
+      fs.rmSync(f, { force: true });
+    } catch {
+      /* ignore */
+    }
+  }
+}

@@ -1,0 +1,116 @@
+// A thin wrapper over an OCI runtime's command line (crun/runc): start, kill, delete, state,
+// pause, resume, exec. `create` is conmon's job (see conmon.ts).
+import { spawn } from 'node:child_process';
+import { BerthError, notFound, systemError } from '../errdefs/index.js';
+import type { RuntimeHandle } from '../daemon/containers/types.js';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCommand(cmd: string, args: readonly string[], opts: { timeoutMs?: number; input?: string; signal?: AbortSignal; maxOutput?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const max = opts.maxOutput ?? 1 << 20;
+    child.stdout.on('data', (d: Buffer) => {
+      if (stdout.length < max) stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < max) stderr += d.toString();
+    });
+    const kill = (): void => {
+      child.kill('SIGKILL');
+    };
+    const timer = opts.timeoutMs ? setTimeout(kill, opts.timeoutMs) : undefined;
+    opts.signal?.addEventListener('abort', kill, { once: true });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input ?? '');
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code: -1, stdout, stderr: stderr + e.message });
+    });
+    child.on('close', (code, sig) => {
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', kill);
+      resolve({ code: code ?? (sig === 'SIGKILL' ? 137 : -1), stdout, stderr });
+    });
+  });
+}
+
+export interface RuntimeState {
+  status: 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+  pid: number;
+}
+
+function runtimeError(rt: RuntimeHandle, what: string, r: RunResult): BerthError {
+  const msg = r.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit status ${r.code}`;
+  const clean = msg.replace(/^time="[^"]*" level=\w+ msg="(.*)"$/, '$1');
+  if (/does not exist|not found|no such file/i.test(clean) && what !== 'exec') return notFound(`${rt.name} ${what}: ${clean}`);
+  return systemError(`${rt.name} ${what} failed: ${clean}`);
+}
+
+export class OciRuntime {
+  readonly handle: RuntimeHandle;
+
+  constructor(handle: RuntimeHandle) {
+    this.handle = handle;
+  }
+
+  async #run(sub: string, args: string[], timeoutMs = 30_000): Promise<RunResult> {
+    return runCommand(this.handle.path, [...this.handle.args, sub, ...args], { timeoutMs });
+  }
+
+  async start(id: string): Promise<void> {
+    const r = await this.#run('start', [id]);
+    if (r.code !== 0) throw runtimeError(this.handle, 'start', r);
+  }
+
+  async kill(id: string, signal: string | number, all = false): Promise<void> {
+    const r = await this.#run('kill', [...(all ? ['--all'] : []), id, String(signal)]);
+    if (r.code !== 0) throw runtimeError(this.handle, 'kill', r);
+  }
+
+  /** Remove the runtime's state and the container's cgroups; missing is fine. */
+  async delete(id: string, force = false): Promise<void> {
+    const r = await this.#run('delete', [...(force ? ['--force'] : []), id]);
+    if (r.code !== 0 && !/does not exist|not found|no such file/i.test(r.stderr)) throw runtimeError(this.handle, 'delete', r);
+  }
+
+  async state(id: string): Promise<RuntimeState | undefined> {
+    const r = await this.#run('state', [id]);
+    if (r.code !== 0) return undefined;
+    try {
+      const s = JSON.parse(r.stdout) as { status: RuntimeState['status']; pid?: number };
+      return { status: s.status, pid: s.pid ?? 0 };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async pause(id: string): Promise<void> {
+    const r = await this.#run('pause', [id]);
+    if (r.code !== 0) throw runtimeError(this.handle, 'pause', r);
+  }
+
+  async resume(id: string): Promise<void> {
+    const r = await this.#run('resume', [id]);
+    if (r.code !== 0) throw runtimeError(this.handle, 'resume', r);
+  }
+
+  /** `runtime exec` a command to completion (healthchecks); output is capped. */
+  async exec(id: string, cmd: string[], opts: { env?: string[]; cwd?: string; user?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<RunResult> {
+    const args: string[] = [];
+    for (const e of opts.env ?? []) args.push('--env', e);
+    if (opts.cwd) args.push('--cwd', opts.cwd);
+    if (opts.user) args.push('--user', opts.user);
+    return runCommand(this.handle.path, [...this.handle.args, 'exec', ...args, id, ...cmd], {
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      maxOutput: 8192,
+    });
+  }
+}

@@ -1,0 +1,246 @@
+// OCI runtime selection. At start-up berthd finds out which runtimes work on this host:
+// crun directly; else crun behind libexec/crun-unshare (hybrid cgroup hosts whose unified
+// hierarchy holds controllers, which crun 1.8 refuses); else runc. Configured runtimes
+// (daemon.json "runtimes") are added as given. The result is cached in the exec root, keyed by
+// the binaries and the cgroup layout, so a restart does not probe again.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { invalidArgument } from '../errdefs/index.js';
+import type { RuntimeHandle } from '../daemon/containers/types.js';
+
+export interface RuntimeEntry {
+  name: string;
+  path: string;
+  /** daemon.json runtimeArgs (before the subcommand) */
+  runtimeArgs: string[];
+  /** wrapper used for create/run, if any */
+  wrapper: string | undefined;
+  /** why this runtime is set up the way it is (shown in /info) */
+  notes: string[];
+}
+
+export interface RuntimeTableInfo {
+  defaultRuntime: string;
+  runtimes: { name: string; path: string; args?: string[]; notes?: string[] }[];
+}
+
+const UNIFIED_CONTROLLERS = '/sys/fs/cgroup/unified/cgroup.controllers';
+
+export class RuntimeTable {
+  readonly defaultRuntime: string;
+  readonly #entries: Map<string, RuntimeEntry>;
+  readonly #execRoot: string;
+
+  constructor(execRoot: string, entries: RuntimeEntry[], defaultRuntime: string) {
+    this.#execRoot = execRoot;
+    this.#entries = new Map(entries.map((e) => [e.name, e]));
+    if (!this.#entries.has(defaultRuntime)) throw invalidArgument(`default runtime ${JSON.stringify(defaultRuntime)} is not configured (have: ${[...this.#entries.keys()].join(', ')})`);
+    this.defaultRuntime = defaultRuntime;
+  }
+
+  names(): string[] {
+    return [...this.#entries.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.#entries.has(name);
+  }
+
+  /** How to call a runtime; not-found is Docker's message for an unknown --runtime. */
+  handle(name: string | undefined): RuntimeHandle {
+    const n = name === undefined || name === '' ? this.defaultRuntime : name;
+    const e = this.#entries.get(n);
+    if (!e) throw invalidArgument(`unknown or invalid runtime name: ${n}`);
+    const root = path.join(this.#execRoot, 'runtimes', e.name);
+    const args = [...e.runtimeArgs, '--root', root];
+    return {
+      name: e.name,
+      path: e.path,
+      args,
+      createPath: e.wrapper ?? e.path,
+      createArgs: e.wrapper ? [e.path, ...args] : args,
+      root,
+    };
+  }
+
+  info(): RuntimeTableInfo {
+    return {
+      defaultRuntime: this.defaultRuntime,
+      runtimes: [...this.#entries.values()].map((e) => ({
+        name: e.name,
+        path: e.path,
+        ...(e.runtimeArgs.length > 0 ? { args: e.runtimeArgs } : {}),
+        ...(e.notes.length > 0 ? { notes: e.notes } : {}),
+      })),
+    };
+  }
+}
+
+export interface ProbeOptions {
+  execRoot: string;
+  /** directory holding crun-unshare */
+  libexecDir: string;
+  configured: Record<string, { path: string; runtimeArgs?: string[] }>;
+  defaultRuntime: string | undefined;
+  /** absolute cgroup parent for the probe container's cgroup */
+  cgroupParent: string;
+}
+
+function findBinary(name: string): string | undefined {
+  for (const dir of (process.env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const p = path.join(dir, name);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}
+
+function statKey(p: string | undefined): string {
+  if (!p) return '-';
+  try {
+    const st = fs.statSync(p);
+    return `${p}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return `${p}:missing`;
+  }
+}
+
+function readOr(file: string, d: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return d;
+  }
+}
+
+function exec(cmd: string, args: string[], timeoutMs = 5000): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ code: -1, stderr: e.message });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stderr });
+    });
+  });
+}
+
+function removeCgroup(rel: string): void {
+  let ctrls: string[] = [];
+  try {
+    ctrls = fs.readdirSync('/sys/fs/cgroup');
+  } catch {
+    return;
+  }
+  for (const c of ['', ...ctrls]) {
+    try {
+      fs.rmdirSync(path.join('/sys/fs/cgroup', c, rel));
+    } catch {
+      /* absent */
+    }
+  }
+}
+
+type CrunMode = 'direct' | 'wrapped' | 'broken';
+
+/**
+ * Try `crun run` of a bundle whose process does not exist: if crun gets as far as looking for
+ * the executable, cgroups and namespaces work. Direct first, then through the wrapper.
+ */
+async function probeCrun(crun: string, opts: ProbeOptions): Promise<{ mode: CrunMode; detail: string }> {
+  const dir = path.join(opts.execRoot, 'probe');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, 'rootfs'), { recursive: true });
+  const id = `berth-probe-${process.pid}`;
+  const cgroup = `${opts.cgroupParent.replace(/\/+$/, '')}/${id}`;
+  const config = {
+    ociVersion: '1.0.2',
+    process: { terminal: false, user: { uid: 0, gid: 0 }, args: ['/berth-probe-nonexistent'], env: ['PATH=/bin'], cwd: '/' },
+    root: { path: 'rootfs', readonly: true },
+    mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }], cgroupsPath: cgroup },
+  };
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  const root = path.join(dir, 'state');
+  const works = (r: { stderr: string }): boolean => /not found|no such file/i.test(r.stderr) && !/hybrid/i.test(r.stderr);
+  try {
+    const direct = await exec(crun, ['--root', root, 'run', '--bundle', dir, id]);
+    if (works(direct)) return { mode: 'direct', detail: '' };
+    const wrapper = path.join(opts.libexecDir, 'crun-unshare');
+    const wrapped = await exec(wrapper, [crun, '--root', root, 'run', '--bundle', dir, id]);
+    if (works(wrapped)) return { mode: 'wrapped', detail: direct.stderr.trim() };
+    return { mode: 'broken', detail: `${direct.stderr.trim()}; through crun-unshare: ${wrapped.stderr.trim()}` };
+  } finally {
+    await exec(crun, ['--root', root, 'delete', '--force', id]);
+    removeCgroup(cgroup);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface ProbeCache {
+  key: string;
+  crun: { path: string; mode: CrunMode; detail: string } | undefined;
+  runc: string | undefined;
+}
+
+/** Find the runtimes that work here (cached in <exec-root>/runtime-probe.json). */
+export async function probeRuntimes(opts: ProbeOptions): Promise<RuntimeTable> {
+  const crun = findBinary('crun');
+  const runc = findBinary('runc');
+  const key = [statKey(crun), statKey(runc), readOr(UNIFIED_CONTROLLERS, 'no-unified'), readOr('/sys/fs/cgroup/cgroup.controllers', 'v1')].join('|');
+  const cacheFile = path.join(opts.execRoot, 'runtime-probe.json');
+  let cache: ProbeCache | undefined;
+  try {
+    const c = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as ProbeCache;
+    if (c.key === key) cache = c;
+  } catch {
+    /* no cache */
+  }
+  if (!cache) {
+    cache = { key, crun: crun ? { path: crun, ...(await probeCrun(crun, opts)) } : undefined, runc };
+    fs.mkdirSync(opts.execRoot, { recursive: true });
+    fs.writeFileSync(`${cacheFile}.tmp`, JSON.stringify(cache));
+    fs.renameSync(`${cacheFile}.tmp`, cacheFile);
+  }
+  const entries: RuntimeEntry[] = [];
+  if (cache.crun && cache.crun.mode !== 'broken') {
+    const wrapped = cache.crun.mode === 'wrapped';
+    entries.push({
+      name: 'crun',
+      path: cache.crun.path,
+      runtimeArgs: [],
+      wrapper: wrapped ? path.join(opts.libexecDir, 'crun-unshare') : undefined,
+      notes: wrapped ? [`crun: create/run go through libexec/crun-unshare (hides /sys/fs/cgroup/unified: ${cache.crun.detail || 'hybrid cgroups'})`] : [],
+    });
+  }
+  if (cache.runc) entries.push({ name: 'runc', path: cache.runc, runtimeArgs: [], wrapper: undefined, notes: [] });
+  const wrapperFor = (p: string): string | undefined =>
+    path.basename(p).startsWith('crun') && cache?.crun?.mode === 'wrapped' ? path.join(opts.libexecDir, 'crun-unshare') : undefined;
+  for (const [name, spec] of Object.entries(opts.configured)) {
+    const e: RuntimeEntry = { name, path: spec.path, runtimeArgs: spec.runtimeArgs ?? [], wrapper: wrapperFor(spec.path), notes: [] };
+    const i = entries.findIndex((x) => x.name === name);
+    if (i >= 0) entries[i] = e;
+    else entries.push(e);
+  }
+  if (entries.length === 0) throw invalidArgument('no usable OCI runtime: install crun or runc');
+  let def = opts.defaultRuntime;
+  if (def === undefined) {
+    def = entries.some((e) => e.name === 'crun') ? 'crun' : (entries[0]?.name ?? 'runc');
+    const first = entries.find((e) => e.name === def);
+    if (first) {
+      if (def === 'crun') first.notes.push(`crun is the default runtime (probed: ${cache.crun?.mode === 'wrapped' ? 'works behind crun-unshare' : 'works directly'})`);
+      else first.notes.push(`${def} is the default runtime (crun ${crun ? `failed its probe: ${cache.crun?.detail ?? ''}` : 'is not installed'})`);
+    }
+  }
+  return new RuntimeTable(opts.execRoot, entries, def);
+}
