@@ -1,0 +1,196 @@
+// HTTP to the daemon over a unix socket or TCP with node's built-in http (no heavy deps, fast
+// start-up), Engine API version negotiation via /_ping, and hijacked (Upgrade: tcp) streams.
+import http from 'node:http';
+import type { Duplex, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BerthError } from '../errdefs/index.js';
+import { connectError, daemonError } from './errors.js';
+import type { HostAddress } from './host.js';
+
+/** The newest Engine API version this client speaks. */
+export const CLIENT_API_VERSION = '1.50';
+/** What a daemon that does not say is assumed to speak (docker's fallback). */
+export const FALLBACK_API_VERSION = '1.24';
+
+export type QueryValue = string | number | boolean | readonly string[] | undefined;
+export type QueryInput = Record<string, QueryValue>;
+
+export interface RequestOptions {
+  method?: string;
+  path: string;
+  query?: QueryInput;
+  /** A JSON value, a Buffer or a Readable (streamed as the body). */
+  body?: unknown;
+  headers?: http.OutgoingHttpHeaders;
+  signal?: AbortSignal;
+  /** Prefix the path with /vX.Y (default true). */
+  versioned?: boolean;
+}
+
+export interface HijackedStream {
+  socket: Duplex;
+  /** application/vnd.docker.raw-stream (TTY) or application/vnd.docker.multiplexed-stream */
+  contentType: string;
+}
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+export function encodeQuery(query: QueryInput | undefined): string {
+  if (!query) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const item of v as readonly string[]) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(item)}`);
+    else parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(typeof v === 'boolean' ? (v ? '1' : '0') : String(v))}`);
+  }
+  return parts.length > 0 ? `?${parts.join('&')}` : '';
+}
+
+function isReadable(v: unknown): v is Readable {
+  return typeof v === 'object' && v !== null && typeof (v as Readable).pipe === 'function' && typeof (v as Readable).read === 'function';
+}
+
+export async function readBody(res: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export class Transport {
+  readonly host: HostAddress;
+  readonly #agent: http.Agent;
+  #version: string | undefined;
+  #negotiating: Promise<string> | undefined;
+  /** What /_ping said (headers), once negotiated. */
+  ping: { apiVersion?: string; osType?: string; experimental?: boolean } = {};
+
+  constructor(host: HostAddress, opts: { apiVersion?: string } = {}) {
+    this.host = host;
+    this.#version = opts.apiVersion;
+    this.#agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  }
+
+  /** The API version requests use: fixed by the caller, else negotiated once with /_ping. */
+  async apiVersion(): Promise<string> {
+    if (this.#version !== undefined) return this.#version;
+    this.#negotiating ??= this.#negotiate();
+    return this.#negotiating;
+  }
+
+  async #negotiate(): Promise<string> {
+    const res = await this.#send({ method: 'GET', path: '/_ping', versioned: false });
+    const header = res.headers['api-version'];
+    await readBody(res);
+    const server = typeof header === 'string' && /^\d+\.\d+$/.test(header) ? header : undefined;
+    this.ping = { ...(server !== undefined ? { apiVersion: server } : {}) };
+    const os = res.headers['ostype'];
+    if (typeof os === 'string') this.ping.osType = os;
+    this.ping.experimental = res.headers['docker-experimental'] === 'true';
+    const v = server === undefined ? FALLBACK_API_VERSION : compareVersions(server, CLIENT_API_VERSION) > 0 ? CLIENT_API_VERSION : server;
+    this.#version = v;
+    return v;
+  }
+
+  async #url(opts: RequestOptions): Promise<string> {
+    const prefix = opts.versioned === false ? '' : `/v${await this.apiVersion()}`;
+    return `${prefix}${opts.path}${encodeQuery(opts.query)}`;
+  }
+
+  #requestOptions(method: string, path: string, headers: http.OutgoingHttpHeaders): http.RequestOptions {
+    const base: http.RequestOptions = { method, path, headers: { 'User-Agent': 'berth-cli', ...headers } };
+    if (this.host.kind === 'unix') return { ...base, socketPath: this.host.path, agent: this.#agent, host: 'api.moby.localhost' };
+    return { ...base, host: this.host.host, port: this.host.port, agent: this.#agent };
+  }
+
+  /** Send a request and return the response, whatever its status. */
+  async #send(opts: RequestOptions): Promise<http.IncomingMessage> {
+    const url = await this.#url(opts);
+    const headers: http.OutgoingHttpHeaders = { ...opts.headers };
+    let payload: Buffer | undefined;
+    let stream: Readable | undefined;
+    if (isReadable(opts.body)) stream = opts.body;
+    else if (Buffer.isBuffer(opts.body)) payload = opts.body;
+    else if (opts.body !== undefined) {
+      payload = Buffer.from(JSON.stringify(opts.body));
+      headers['Content-Type'] ??= 'application/json';
+    }
+    if (payload) headers['Content-Length'] = payload.length;
+    return new Promise<http.IncomingMessage>((resolve, reject) => {
+      const reqOpts = this.#requestOptions(opts.method ?? 'GET', url, headers);
+      if (opts.signal) reqOpts.signal = opts.signal;
+      const req = http.request(reqOpts, resolve);
+      req.on('error', (err) => reject(this.#wrapConnError(err)));
+      if (stream) pipeline(stream, req).catch((err: unknown) => req.destroy(err as Error));
+      else req.end(payload);
+    });
+  }
+
+  #wrapConnError(err: unknown): unknown {
+    const code = (err as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES' || code === 'ENOTDIR' || code === 'EHOSTUNREACH') return connectError(this.host.url, err);
+    if (code === 'ABORT_ERR') return new BerthError('canceled', 'request canceled', { cause: err });
+    return err;
+  }
+
+  /** A request whose non-2xx responses become BerthErrors; the response is returned unread. */
+  async request(opts: RequestOptions): Promise<http.IncomingMessage> {
+    const res = await this.#send(opts);
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) return res;
+    const body = await readBody(res);
+    throw daemonError(status, body);
+  }
+
+  /** A request with a JSON response (or none: 204 gives undefined). */
+  async json<T>(opts: RequestOptions): Promise<T> {
+    const res = await this.request(opts);
+    const text = await readBody(res);
+    if (text.trim() === '') return undefined as T;
+    return JSON.parse(text) as T;
+  }
+
+  /** POST with `Connection: Upgrade, Upgrade: tcp`; resolves with the raw socket after the 101. */
+  async hijack(opts: RequestOptions): Promise<HijackedStream> {
+    const url = await this.#url(opts);
+    const headers: http.OutgoingHttpHeaders = { ...opts.headers, Connection: 'Upgrade', Upgrade: 'tcp' };
+    let payload: Buffer | undefined;
+    if (opts.body !== undefined) {
+      payload = Buffer.from(JSON.stringify(opts.body));
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = payload.length;
+    }
+    return new Promise<HijackedStream>((resolve, reject) => {
+      // A hijacked connection is never returned to the pool.
+      const reqOpts = { ...this.#requestOptions(opts.method ?? 'POST', url, headers), agent: false as const };
+      const req = http.request(reqOpts);
+      req.on('upgrade', (res, socket, head) => {
+        if (head.length > 0) socket.unshift(head);
+        resolve({ socket, contentType: String(res.headers['content-type'] ?? '') });
+      });
+      req.on('response', (res) => {
+        readBody(res).then(
+          (body) => {
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) reject(new BerthError('internal', `the daemon did not upgrade the connection (status ${status})`));
+            else reject(daemonError(status, body));
+          },
+          (err: unknown) => reject(err),
+        );
+      });
+      req.on('error', (err) => reject(this.#wrapConnError(err)));
+      req.end(payload);
+    });
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}
