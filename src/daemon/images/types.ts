@@ -38,4 +38,9 @@ export interface ImageResolver {
 /** Containers tell the image service which images are in use (rmi conflicts, prune). */
 export interface ImageUsage {
   imagesInUse(): Map<Digest, string[]>; // image ID -> container IDs
+  /**
+   * Whether a container is running (rmi: a running container is a hard conflict, a stopped one a
+   * soft conflict that force overrides). When absent every user counts as running.
+   */
+  isRunning?(containerId: string): boolean;
 }
