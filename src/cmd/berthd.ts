@@ -5,11 +5,14 @@ import { pino, type Logger } from 'pino';
 import { parseDaemonFlags, resolveConfig, type DaemonConfig } from '../daemon/config.js';
 import { lockDataRoot, type RootLock } from '../daemon/lock.js';
 import { EventsService } from '../daemon/events.js';
-import { BERTH_VERSION, SystemService } from '../daemon/system.js';
+import { BERTH_VERSION, SystemService, type SystemProviders } from '../daemon/system.js';
 import { MetadataDb } from '../store/metadata/db.js';
 import { buildApi, listen, type Listener } from '../api/server.js';
 import { HijackRouter } from '../api/hijack.js';
 import { systemRouter } from '../api/routers/system.js';
+import { imagesRouter } from '../api/routers/images.js';
+import { ImageService } from '../daemon/images/service.js';
+import { LocalContentStore, OverlaySnapshotter } from '../store/index.js';
 import type { FastifyPluginAsync } from 'fastify';
 
 const USAGE = `Usage:	berthd [OPTIONS]
@@ -77,8 +80,17 @@ async function main(): Promise<number> {
     const routers: FastifyPluginAsync[] = [];
 
     // --- services (each issue's subsystem is wired here) ---
-    const system = new SystemService(config, {});
+    // images: blobs + overlay layers + the image service; `images` is the ImageResolver others take.
+    const content = new LocalContentStore(config.dataRoot);
+    const snapshots = new OverlaySnapshotter({ dataRoot: config.dataRoot, db });
+    const images = new ImageService({ db, content, snapshots, events, logger: logger.child({ component: 'images' }), tmpDir: path.join(config.dataRoot, 'tmp') });
+    for (const p of await content.cleanupTemp()) logger.info({ path: p }, 'removed an interrupted blob ingest');
+    for (const p of await snapshots.verify()) logger.warn({ layer: p }, 'snapshot store repaired');
+    await images.recover();
+    const systemProviders: SystemProviders = { imageCount: () => images.count(), diskUsage: { images: () => images.diskUsage() } };
+    const system = new SystemService(config, systemProviders);
     routers.push(systemRouter({ system, events }));
+    routers.push(imagesRouter({ images }));
 
     const app = await buildApi({ logger: logger.child({ component: 'api' }), routers, hijack, serverHeader: `berth/${BERTH_VERSION} (linux)` });
     const listeners: Listener[] = [];
