@@ -1,8 +1,24 @@
-// OverlaySnapshotter: work in progress.
+// OverlaySnapshotter: one unpacked layer directory per chain ID under <dataRoot>/layers, the
+// metadata in the snapshots table of the metadata database. A layer is unpacked into
+// <dataRoot>/tmp/unpack-*, synced, renamed into layers/<chainhex>, and only then recorded in the
+// database, so a row always names a complete directory (a crash leaves at most an orphan
+// directory, which verify() removes at start-up).
+//
+// layers/<chainhex>/diff    the layer, whiteouts in overlay form
+// layers/<chainhex>/link    the layer's short id
+// layers/l/<short>          -> ../<chainhex>/diff (short lowerdir paths, like Docker's overlay2)
+// layers/empty              the lower dir of an image without layers
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { notImplemented } from '../../errdefs/index.js';
+import { conflict, errnoCode, invalidArgument, notFound } from '../../errdefs/index.js';
+import { childChainId, digestHex, isDigest, type Digest } from '../../oci/digest.js';
 import type { MetadataDb } from '../metadata/db.js';
-import type { Digest } from '../content/types.js';
+import { layerTar } from './diff.js';
+import { extractLayer } from './extract.js';
+import { isMountPoint, mountOverlay, unmount } from './mount.js';
 import type { ChainId, LayerInfo, RootfsMounter, Snapshotter } from './types.js';
 
 export interface OverlaySnapshotterOptions {
@@ -10,41 +26,310 @@ export interface OverlaySnapshotterOptions {
   db: MetadataDb;
 }
 
+const MIGRATIONS = [
+  `CREATE TABLE snapshots (
+     chain_id TEXT PRIMARY KEY,
+     diff_id TEXT NOT NULL,
+     parent TEXT REFERENCES snapshots(chain_id),
+     size INTEGER NOT NULL,
+     link TEXT NOT NULL UNIQUE,
+     created INTEGER NOT NULL
+   );
+   CREATE INDEX snapshots_parent ON snapshots(parent);`,
+];
+
+interface Row {
+  chain_id: string;
+  diff_id: string;
+  parent: string | null;
+  size: number;
+  link: string;
+}
+
+const UNPACK_PREFIX = 'unpack-';
+const REMOVE_PREFIX = 'remove-';
+const SHORT_ID_LEN = 26;
+
+function toInfo(r: Row): LayerInfo {
+  return { chainId: r.chain_id as ChainId, diffId: r.diff_id as Digest, parent: (r.parent ?? undefined) as ChainId | undefined, size: r.size };
+}
+
 export class OverlaySnapshotter implements Snapshotter, RootfsMounter {
   readonly dataRoot: string;
-  readonly db: MetadataDb;
+  readonly layersDir: string;
+  readonly #db: MetadataDb;
+  readonly #tmpDir: string;
+  readonly #linkDir: string;
+  readonly #emptyDir: string;
+
   constructor(opts: OverlaySnapshotterOptions) {
     this.dataRoot = opts.dataRoot;
-    this.db = opts.db;
+    this.#db = opts.db;
+    this.layersDir = path.join(opts.dataRoot, 'layers');
+    this.#tmpDir = path.join(opts.dataRoot, 'tmp');
+    this.#linkDir = path.join(this.layersDir, 'l');
+    this.#emptyDir = path.join(this.layersDir, 'empty');
+    fs.mkdirSync(this.#linkDir, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(this.#emptyDir, { recursive: true, mode: 0o755 });
+    fs.mkdirSync(this.#tmpDir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(this.layersDir, 0o710);
+    this.#db.migrate('snapshots', MIGRATIONS);
   }
-  get(_chainId: ChainId): LayerInfo | undefined {
-    return undefined;
+
+  #layerDir(chainId: ChainId): string {
+    return path.join(this.layersDir, digestHex(chainId));
   }
-  apply(_parent: ChainId | undefined, _tar: Readable, _opts?: { expectedDiffId?: Digest; signal?: AbortSignal }): Promise<LayerInfo> {
-    return Promise.reject(notImplemented('snapshotter apply'));
+
+  /** The layer's directory as seen by overlayfs (layers/<chainhex>/diff). */
+  diffDir(chainId: ChainId): string {
+    return path.join(this.#layerDir(chainId), 'diff');
   }
-  remove(_chainId: ChainId): Promise<void> {
-    return Promise.reject(notImplemented('snapshotter remove'));
+
+  #row(chainId: ChainId): Row | undefined {
+    return this.#db.get<Row>('SELECT chain_id, diff_id, parent, size, link FROM snapshots WHERE chain_id = ?', chainId);
   }
-  lowerDirs(_chainId: ChainId): string[] {
-    throw notImplemented('snapshotter lowerDirs');
+
+  get(chainId: ChainId): LayerInfo | undefined {
+    const r = this.#row(chainId);
+    return r ? toInfo(r) : undefined;
   }
-  diff(_chainId: ChainId): Readable {
-    throw notImplemented('snapshotter diff');
-  }
+
   list(): LayerInfo[] {
-    return [];
+    return this.#db.all<Row>('SELECT chain_id, diff_id, parent, size, link FROM snapshots ORDER BY chain_id').map(toInfo);
   }
-  usage(_chainId: ChainId): Promise<number> {
-    return Promise.reject(notImplemented('snapshotter usage'));
+
+  /** The chain from `chainId` down to its base layer (topmost first). */
+  #chain(chainId: ChainId): Row[] {
+    const out: Row[] = [];
+    let cur: string | null = chainId;
+    while (cur !== null) {
+      const r = this.#row(cur as ChainId);
+      if (!r) throw notFound(`snapshot ${cur} does not exist`);
+      out.push(r);
+      cur = r.parent;
+      if (out.length > 1000) throw new Error(`snapshot chain of ${chainId} is cyclic`);
+    }
+    return out;
   }
-  verify(): Promise<string[]> {
-    return Promise.resolve([]);
+
+  lowerDirs(chainId: ChainId): string[] {
+    return this.#chain(chainId).map((r) => this.diffDir(r.chain_id as ChainId));
   }
-  mountRootfs(_chainId: ChainId | undefined, _containerDir: string): Promise<string> {
-    return Promise.reject(notImplemented('mountRootfs'));
+
+  async apply(parent: ChainId | undefined, source: Readable, opts: { expectedDiffId?: Digest; signal?: AbortSignal } = {}): Promise<LayerInfo> {
+    if (parent !== undefined && !this.#row(parent)) {
+      source.destroy();
+      throw notFound(`parent snapshot ${parent} does not exist`);
+    }
+    if (opts.expectedDiffId !== undefined) {
+      if (!isDigest(opts.expectedDiffId)) {
+        source.destroy();
+        throw invalidArgument(`invalid diff ID ${opts.expectedDiffId}`);
+      }
+      const existing = this.get(childChainId(parent, opts.expectedDiffId));
+      if (existing) {
+        for await (const _ of source) void _;
+        return existing;
+      }
+    }
+    const tmp = await fsp.mkdtemp(path.join(this.#tmpDir, UNPACK_PREFIX));
+    try {
+      const diff = path.join(tmp, 'diff');
+      await fsp.mkdir(diff, { mode: 0o755 });
+      const r = await extractLayer(source, diff, { sync: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+      if (opts.expectedDiffId !== undefined && r.diffId !== opts.expectedDiffId) {
+        throw invalidArgument(`layer diff ID mismatch: expected ${opts.expectedDiffId}, got ${r.diffId}`);
+      }
+      const chainId = childChainId(parent, r.diffId);
+      const link = digestHex(chainId).slice(0, SHORT_ID_LEN);
+      await fsp.writeFile(path.join(tmp, 'link'), link);
+      return this.#commit({ tmp, chainId, diffId: r.diffId, parent, size: r.unpackedSize, link });
+    } finally {
+      await fsp.rm(tmp, { recursive: true, force: true });
+    }
   }
-  unmountRootfs(_containerDir: string): Promise<void> {
-    return Promise.reject(notImplemented('unmountRootfs'));
+
+  /** Synchronous, so two applies of the same chain cannot interleave here. */
+  #commit(c: { tmp: string; chainId: ChainId; diffId: Digest; parent: ChainId | undefined; size: number; link: string }): LayerInfo {
+    const existing = this.get(c.chainId);
+    if (existing) return existing; // applied concurrently or before: the temp dir is discarded
+    if (c.parent !== undefined && !this.#row(c.parent)) throw notFound(`parent snapshot ${c.parent} was removed during apply`);
+    const dir = this.#layerDir(c.chainId);
+    // a directory without a row is a leftover of a crash between rename and insert
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(c.tmp, dir);
+    const linkPath = path.join(this.#linkDir, c.link);
+    fs.rmSync(linkPath, { force: true });
+    fs.symlinkSync(path.join('..', digestHex(c.chainId), 'diff'), linkPath);
+    syncDirSync(this.layersDir);
+    this.#db.transaction(() => {
+      this.#db.run('INSERT INTO snapshots (chain_id, diff_id, parent, size, link, created) VALUES (?, ?, ?, ?, ?, ?)', c.chainId, c.diffId, c.parent ?? null, c.size, c.link, Date.now());
+    });
+    return { chainId: c.chainId, diffId: c.diffId, parent: c.parent, size: c.size };
   }
+
+  async remove(chainId: ChainId): Promise<void> {
+    const row = this.#row(chainId);
+    if (!row) throw notFound(`snapshot ${chainId} does not exist`);
+    const children = this.#db.get<{ n: number }>('SELECT COUNT(*) AS n FROM snapshots WHERE parent = ?', chainId)?.n ?? 0;
+    if (children > 0) throw conflict(`snapshot ${chainId} is the parent of ${children} other layer(s)`);
+    this.#db.transaction(() => {
+      this.#db.run('DELETE FROM snapshots WHERE chain_id = ?', chainId);
+    });
+    await this.#removeDir(chainId, row.link);
+  }
+
+  async #removeDir(chainId: ChainId, link: string | undefined): Promise<void> {
+    if (link !== undefined) await fsp.rm(path.join(this.#linkDir, link), { force: true });
+    const dir = this.#layerDir(chainId);
+    const trash = path.join(this.#tmpDir, `${REMOVE_PREFIX}${randomBytes(8).toString('hex')}`);
+    try {
+      await fsp.rename(dir, trash);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      throw err;
+    }
+    await fsp.rm(trash, { recursive: true, force: true });
+  }
+
+  diff(chainId: ChainId): Readable {
+    if (!this.#row(chainId)) throw notFound(`snapshot ${chainId} does not exist`);
+    return layerTar(this.diffDir(chainId));
+  }
+
+  /** Bytes used by the layer's files (symlinks by their length, hardlinks once), for df. */
+  async usage(chainId: ChainId): Promise<number> {
+    if (!this.#row(chainId)) throw notFound(`snapshot ${chainId} does not exist`);
+    return dirUsage(this.diffDir(chainId));
+  }
+
+  async mountRootfs(chainId: ChainId | undefined, containerDir: string): Promise<string> {
+    const upper = path.join(containerDir, 'upper');
+    const work = path.join(containerDir, 'work');
+    const merged = path.join(containerDir, 'merged');
+    for (const d of [upper, work, merged]) await fsp.mkdir(d, { recursive: true, mode: 0o755 });
+    if (await isMountPoint(merged)) return merged;
+    const lowers = chainId === undefined ? ['empty'] : this.#chain(chainId).map((r) => `l/${r.link}`);
+    await mountOverlay({ lowers, upper: path.resolve(upper), work: path.resolve(work), target: path.resolve(merged), cwd: this.layersDir });
+    return merged;
+  }
+
+  async unmountRootfs(containerDir: string): Promise<void> {
+    await unmount(path.join(containerDir, 'merged'));
+  }
+
+  /**
+   * Start-up recovery. Removes rows whose directory is missing (and the layers stacked on them),
+   * directories without a row, stale l/ links and interrupted unpacks; recreates missing links.
+   * Returns a description of every repair.
+   */
+  async verify(): Promise<string[]> {
+    const repaired: string[] = [];
+    const rows = this.#db.all<Row>('SELECT chain_id, diff_id, parent, size, link FROM snapshots');
+    const byChain = new Map(rows.map((r) => [r.chain_id, r]));
+    const broken = new Set<string>();
+    for (const r of rows) {
+      if (!fs.existsSync(this.diffDir(r.chain_id as ChainId))) broken.add(r.chain_id);
+    }
+    // layers stacked on a broken layer are broken too
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const r of rows) {
+        if (!broken.has(r.chain_id) && r.parent !== null && (broken.has(r.parent) || !byChain.has(r.parent))) {
+          broken.add(r.chain_id);
+          grew = true;
+        }
+      }
+    }
+    if (broken.size > 0) {
+      const depth = (c: string): number => {
+        let n = 0;
+        for (let r = byChain.get(c); r?.parent; r = byChain.get(r.parent)) n++;
+        return n;
+      };
+      const order = [...broken].sort((a, b) => depth(b) - depth(a));
+      this.#db.transaction(() => {
+        for (const c of order) this.#db.run('DELETE FROM snapshots WHERE chain_id = ?', c);
+      });
+      for (const c of order) {
+        const r = byChain.get(c);
+        await this.#removeDir(c as ChainId, r?.link);
+        const why = r?.parent != null && (broken.has(r.parent) || !byChain.has(r.parent)) ? `its parent ${r.parent} is gone` : 'its directory is missing';
+        repaired.push(`removed snapshot ${c}: ${why}`);
+        byChain.delete(c);
+      }
+    }
+    // directories without a row
+    for (const name of await fsp.readdir(this.layersDir)) {
+      if (!/^[a-f0-9]{64}$/.test(name)) continue;
+      if (byChain.has(`sha256:${name}`)) continue;
+      await this.#removeDir(`sha256:${name}` as ChainId, undefined);
+      repaired.push(`removed layer directory ${name}: no snapshot record`);
+    }
+    // links
+    const wanted = new Map([...byChain.values()].map((r) => [r.link, r.chain_id]));
+    for (const name of await fsp.readdir(this.#linkDir)) {
+      if (!wanted.has(name)) {
+        await fsp.rm(path.join(this.#linkDir, name), { recursive: true, force: true });
+        repaired.push(`removed stale link l/${name}`);
+      }
+    }
+    for (const [link, chain] of wanted) {
+      const p = path.join(this.#linkDir, link);
+      const target = path.join('..', digestHex(chain as ChainId), 'diff');
+      let ok = false;
+      try {
+        ok = (await fsp.readlink(p)) === target;
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        await fsp.rm(p, { recursive: true, force: true });
+        await fsp.symlink(target, p);
+        repaired.push(`recreated link l/${link} for ${chain}`);
+      }
+    }
+    // interrupted unpacks and removals
+    for (const name of await fsp.readdir(this.#tmpDir)) {
+      if (name.startsWith(UNPACK_PREFIX) || name.startsWith(REMOVE_PREFIX)) {
+        await fsp.rm(path.join(this.#tmpDir, name), { recursive: true, force: true });
+        repaired.push(`removed interrupted ${name.startsWith(UNPACK_PREFIX) ? 'unpack' : 'removal'} tmp/${name}`);
+      }
+    }
+    return repaired;
+  }
+}
+
+function syncDirSync(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Like Docker's directory.Size: lstat sizes of everything but directories, hardlinks once. */
+export async function dirUsage(root: string): Promise<number> {
+  let total = 0;
+  const seen = new Set<string>();
+  const walk = async (dir: string): Promise<void> => {
+    for (const d of await fsp.readdir(dir, { withFileTypes: true })) {
+      const p = path.join(dir, d.name);
+      if (d.isDirectory()) {
+        await walk(p);
+        continue;
+      }
+      const st = await fsp.lstat(p);
+      if (st.nlink > 1) {
+        const key = `${st.dev}:${st.ino}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
+      total += st.size;
+    }
+  };
+  await walk(root);
+  return total;
 }

@@ -1,0 +1,413 @@
+// Safe extraction of an OCI layer tar into an overlayfs layer directory.
+//
+// The rules (ARCHITECTURE.md "Nothing extracted from an image can write outside its target"):
+// - names are normalised; a name that climbs out of the layer ("../x", "a/../../x") is refused,
+//   absolute names are made relative (as Docker does);
+// - nothing is ever written through a symlink: every parent component is checked with lstat, and
+//   a symlink (or any non-directory) parent is an error;
+// - hardlinks may only point at files already extracted into this layer;
+// - symlink targets are stored verbatim (resolved inside the container at run time, never here);
+// - OCI whiteouts become overlay whiteouts: ".wh.NAME" -> char device 0/0 "NAME",
+//   ".wh..wh..opq" -> xattr trusted.overlay.opaque=y on the directory.
+// Device nodes, fifos and whiteouts need mknod(2)/setxattr(2), which Node lacks: they are
+// collected and created by one `sh` per layer (mknod, setfattr), after re-checking their parents.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { BerthError, errnoCode, invalidArgument, systemError } from '../../errdefs/index.js';
+import { DigestStream, type Digest } from '../../oci/digest.js';
+import { decompressStage, type Compression } from './decompress.js';
+
+export const WHITEOUT_PREFIX = '.wh.';
+export const WHITEOUT_META_PREFIX = '.wh..wh.';
+export const WHITEOUT_OPAQUE = '.wh..wh..opq';
+export const OPAQUE_XATTR = 'trusted.overlay.opaque';
+
+export interface ExtractResult {
+  /** sha256 of the uncompressed tar stream */
+  diffId: Digest;
+  /** bytes of the uncompressed tar stream */
+  tarSize: number;
+  /** bytes of regular files and symlinks written */
+  unpackedSize: number;
+  compression: Compression;
+  entries: number;
+}
+
+export interface ExtractOptions {
+  signal?: AbortSignal;
+  /** syncfs the layer's filesystem once everything is written (before the caller commits it) */
+  sync?: boolean;
+}
+
+const SMALL_FILE = 1024 * 1024;
+
+/** Stream `source` (plain, gzip or zstd tar) into the existing empty directory `root`. */
+export async function extractLayer(source: Readable, root: string, opts: ExtractOptions = {}): Promise<ExtractResult> {
+  const writer = new LayerWriter(root);
+  const hasher = new DigestStream();
+  let compression: Compression = 'none';
+  const extract = tar.extract();
+  const piping = pipeline(source, decompressStage((c) => (compression = c)), hasher, extract, opts.signal ? { signal: opts.signal } : {});
+  piping.catch(() => undefined);
+  let entryFailure: unknown;
+  let streamFailure: unknown;
+  try {
+    for await (const entry of extract) {
+      await writer.add(entry.header, entry);
+    }
+  } catch (err) {
+    entryFailure = err;
+    extract.destroy();
+  }
+  try {
+    await piping;
+  } catch (err) {
+    streamFailure = err;
+  }
+  // Our own verdict on an entry wins; otherwise the stream's error (bad gzip, truncated tar)
+  // explains better than the "destroyed" an entry body reports when its tar goes away.
+  if (entryFailure instanceof BerthError) throw entryFailure;
+  if (streamFailure !== undefined) throw classify(streamFailure);
+  if (entryFailure !== undefined) throw classify(entryFailure);
+  await writer.finish(opts.sync === true);
+  return { diffId: hasher.digest(), tarSize: hasher.size, unpackedSize: writer.unpackedSize, compression, entries: writer.entries };
+}
+
+/** Corrupt input (bad tar header, bad gzip/zstd, truncation) is the client's fault: invalid-argument. */
+function classify(err: unknown): unknown {
+  if ((err as { kind?: unknown }).kind !== undefined) return err;
+  if ((err as Error).name === 'AbortError') return err;
+  const code = errnoCode(err);
+  const msg = (err as Error).message ?? String(err);
+  if ((code && code.startsWith('Z_')) || code === 'ERR_ZSTD_INVALID_PARAM' || /Invalid tar header|Unexpected end of data|unknown format|incorrect header check|invalid (block|distance|stored)|Unknown frame|zstd|unexpected end of file/i.test(msg)) {
+    return invalidArgument(`invalid layer tar: ${msg}`, { cause: err });
+  }
+  return err;
+}
+
+type Special = { kind: 'mknod'; type: 'c' | 'b' | 'p'; major: number; minor: number; mode: number; uid: number; gid: number; mtime: Date | undefined };
+
+interface DirMeta {
+  mtime: Date | undefined;
+}
+
+function hostile(name: string, why: string): BerthError {
+  return invalidArgument(`invalid layer tar entry ${JSON.stringify(name)}: ${why}`);
+}
+
+function isUnder(p: string, dir: string): boolean {
+  return dir === '' || p === dir || p.startsWith(`${dir}/`);
+}
+
+/**
+ * Normalise a tar name to a path relative to the layer root ('' = the root itself). Absolute
+ * names are made relative; a name that climbs out of the layer returns undefined.
+ */
+export function normalizeEntryName(name: string): string | undefined {
+  if (name.includes('\0')) return undefined;
+  let n: string;
+  if (name.startsWith('/')) {
+    n = path.posix.normalize(name).replace(/^\/+/, '');
+  } else {
+    n = path.posix.normalize(name);
+    if (n === '..' || n.startsWith('../')) return undefined;
+  }
+  n = n.replace(/\/+$/, '');
+  if (n === '.' || n === '') return '';
+  return n;
+}
+
+class LayerWriter {
+  readonly root: string;
+  unpackedSize = 0;
+  entries = 0;
+  /** relative dirs verified to be real directories (reset whenever something is removed) */
+  readonly #safeDirs = new Set<string>(['']);
+  readonly #specials = new Map<string, Special>();
+  readonly #opaque = new Set<string>();
+  readonly #dirs = new Map<string, DirMeta>();
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  #abs(rel: string): string {
+    return rel === '' ? this.root : path.join(this.root, rel);
+  }
+
+  async add(h: tar.Header, body: Body): Promise<void> {
+    this.entries++;
+    const rel = normalizeEntryName(h.name);
+    if (rel === undefined) {
+      body.resume();
+      throw hostile(h.name, 'it is outside of the layer');
+    }
+    const base = path.posix.basename(rel);
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      await drain(body);
+      await this.#whiteout(h.name, rel, base, h);
+      return;
+    }
+    switch (h.type as string | null | undefined) {
+      case 'directory':
+        await drain(body);
+        await this.#directory(h.name, rel, h);
+        return;
+      case 'file':
+      case 'contiguous-file':
+      case undefined:
+      case null:
+        await this.#file(h.name, rel, h, body);
+        return;
+      case 'symlink':
+        await drain(body);
+        await this.#symlink(h.name, rel, h);
+        return;
+      case 'link':
+        await drain(body);
+        await this.#hardlink(h.name, rel, h);
+        return;
+      case 'character-device':
+      case 'block-device':
+      case 'fifo':
+        await drain(body);
+        await this.#special(h.name, rel, h);
+        return;
+      default:
+        body.resume();
+        throw hostile(h.name, `unsupported entry type ${String(h.type)}`);
+    }
+  }
+
+  /** Make sure every parent of `rel` is a real directory inside the layer, creating missing ones. */
+  async #parents(name: string, rel: string, create = true): Promise<void> {
+    const parts = rel.split('/');
+    parts.pop();
+    let cur = '';
+    for (const part of parts) {
+      cur = cur === '' ? part : `${cur}/${part}`;
+      if (this.#safeDirs.has(cur)) continue;
+      if (this.#specials.has(cur)) throw hostile(name, `parent ${cur} is not a directory`);
+      let st: fs.Stats | undefined;
+      try {
+        st = await fsp.lstat(this.#abs(cur));
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOENT') throw err;
+      }
+      if (st === undefined) {
+        if (!create) throw hostile(name, `${cur} does not exist in this layer`);
+        await fsp.mkdir(this.#abs(cur), { mode: 0o755 });
+      } else if (st.isSymbolicLink()) {
+        throw hostile(name, `parent ${cur} is a symlink: refusing to write through it`);
+      } else if (!st.isDirectory()) {
+        throw hostile(name, `parent ${cur} is not a directory`);
+      }
+      this.#safeDirs.add(cur);
+    }
+  }
+
+  /** Remove whatever is at `rel` (unless both it and the new entry are directories). */
+  async #clear(rel: string, keepDir: boolean): Promise<'dir-kept' | 'cleared'> {
+    if (this.#specials.delete(rel)) return 'cleared';
+    if (rel === '') return 'dir-kept';
+    let st: fs.Stats;
+    try {
+      st = await fsp.lstat(this.#abs(rel));
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return 'cleared';
+      throw err;
+    }
+    if (st.isDirectory()) {
+      if (keepDir) return 'dir-kept';
+      await fsp.rm(this.#abs(rel), { recursive: true, force: true });
+      this.#forget(rel);
+    } else {
+      await fsp.unlink(this.#abs(rel));
+    }
+    return 'cleared';
+  }
+
+  /** Forget everything recorded at or below a removed directory. */
+  #forget(rel: string): void {
+    for (const d of this.#safeDirs) if (d !== '' && isUnder(d, rel)) this.#safeDirs.delete(d);
+    for (const s of this.#specials.keys()) if (isUnder(s, rel)) this.#specials.delete(s);
+    for (const o of this.#opaque) if (isUnder(o, rel)) this.#opaque.delete(o);
+    for (const d of this.#dirs.keys()) if (isUnder(d, rel)) this.#dirs.delete(d);
+  }
+
+  async #meta(rel: string, h: tar.Header, kind: 'file' | 'dir' | 'symlink'): Promise<void> {
+    const p = this.#abs(rel);
+    await fsp.lchown(p, h.uid ?? 0, h.gid ?? 0);
+    // chmod after chown: chown clears setuid/setgid
+    if (kind !== 'symlink') await fsp.chmod(p, (h.mode ?? (kind === 'dir' ? 0o755 : 0o644)) & 0o7777);
+    if (kind !== 'dir' && h.mtime) await fsp.lutimes(p, h.mtime, h.mtime);
+  }
+
+  async #directory(name: string, rel: string, h: tar.Header): Promise<void> {
+    await this.#parents(name, rel);
+    const r = await this.#clear(rel, true);
+    if (r === 'cleared') await fsp.mkdir(this.#abs(rel), { mode: 0o755 });
+    this.#safeDirs.add(rel);
+    await this.#meta(rel, h, 'dir');
+    this.#dirs.set(rel, { mtime: h.mtime });
+  }
+
+  async #file(name: string, rel: string, h: tar.Header, body: Body): Promise<void> {
+    try {
+      if (rel === '') throw hostile(name, 'a file cannot replace the layer root');
+      await this.#parents(name, rel);
+      await this.#clear(rel, false);
+    } catch (err) {
+      body.resume();
+      throw err;
+    }
+    const p = this.#abs(rel);
+    const size = h.size ?? 0;
+    if (size <= SMALL_FILE) {
+      const chunks: Buffer[] = [];
+      for await (const c of body) chunks.push(c as Buffer);
+      await fsp.writeFile(p, Buffer.concat(chunks), { flag: 'wx', mode: 0o600 });
+    } else {
+      await pipeline(body, fs.createWriteStream(p, { flags: 'wx', mode: 0o600 }));
+    }
+    this.unpackedSize += size;
+    await this.#meta(rel, h, 'file');
+  }
+
+  async #symlink(name: string, rel: string, h: tar.Header): Promise<void> {
+    const target = h.linkname ?? '';
+    if (rel === '') throw hostile(name, 'a symlink cannot replace the layer root');
+    if (target === '' || target.includes('\0')) throw hostile(name, 'empty symlink target');
+    await this.#parents(name, rel);
+    await this.#clear(rel, false);
+    await fsp.symlink(target, this.#abs(rel));
+    this.unpackedSize += Buffer.byteLength(target);
+    await this.#meta(rel, h, 'symlink');
+  }
+
+  async #hardlink(name: string, rel: string, h: tar.Header): Promise<void> {
+    const linkname = h.linkname ?? '';
+    const target = normalizeEntryName(linkname);
+    if (target === undefined) throw hostile(name, `hardlink target ${JSON.stringify(linkname)} is outside of the layer`);
+    if (target === '' || rel === '') throw hostile(name, 'hardlink to or of the layer root');
+    if (target === rel) throw hostile(name, 'hardlink to itself');
+    // the target's parents must already exist in this layer and be real directories
+    await this.#parents(name, target, false);
+    if (this.#specials.has(target)) await this.#flush(false);
+    let st: fs.Stats;
+    try {
+      st = await fsp.lstat(this.#abs(target));
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw hostile(name, `hardlink target ${JSON.stringify(linkname)} is not in this layer`);
+      throw err;
+    }
+    if (st.isDirectory()) throw hostile(name, `hardlink target ${JSON.stringify(linkname)} is a directory`);
+    await this.#parents(name, rel);
+    await this.#clear(rel, false);
+    await fsp.link(this.#abs(target), this.#abs(rel));
+  }
+
+  async #special(name: string, rel: string, h: tar.Header): Promise<void> {
+    if (rel === '') throw hostile(name, 'a device cannot replace the layer root');
+    await this.#parents(name, rel);
+    await this.#clear(rel, false);
+    const type = h.type === 'character-device' ? 'c' : h.type === 'block-device' ? 'b' : 'p';
+    this.#specials.set(rel, { kind: 'mknod', type, major: h.devmajor ?? 0, minor: h.devminor ?? 0, mode: (h.mode ?? 0o644) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: h.mtime });
+  }
+
+  async #whiteout(name: string, rel: string, base: string, h: tar.Header): Promise<void> {
+    const dir = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel);
+    if (base === WHITEOUT_OPAQUE) {
+      await this.#parents(name, rel);
+      this.#opaque.add(dir);
+      return;
+    }
+    if (base.startsWith(WHITEOUT_META_PREFIX)) return; // aufs metadata (.wh..wh.plnk ...): ignored, as Docker does
+    const hidden = base.slice(WHITEOUT_PREFIX.length);
+    if (hidden === '' || hidden === '.' || hidden === '..') throw hostile(name, 'invalid whiteout');
+    const target = dir === '' ? hidden : `${dir}/${hidden}`;
+    await this.#parents(name, target);
+    await this.#clear(target, false);
+    this.#specials.set(target, { kind: 'mknod', type: 'c', major: 0, minor: 0, mode: 0, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: h.mtime });
+  }
+
+  /** Re-check (uncached) that no parent of `rel` is a symlink before a shell touches it. */
+  async #recheck(rel: string): Promise<void> {
+    const parts = rel.split('/');
+    parts.pop();
+    let cur = '';
+    for (const part of parts) {
+      cur = cur === '' ? part : `${cur}/${part}`;
+      const st = await fsp.lstat(this.#abs(cur));
+      if (!st.isDirectory()) throw invalidArgument(`invalid layer tar: ${cur} is not a directory`);
+    }
+  }
+
+  /** Create the pending device nodes, fifos, whiteouts and opaque markers with one shell. */
+  async #flush(sync: boolean): Promise<void> {
+    const lines: string[] = ['set -e'];
+    const specials = [...this.#specials.entries()];
+    const opaque = [...this.#opaque];
+    for (const [rel] of specials) await this.#recheck(rel);
+    for (const rel of opaque) {
+      if (rel !== '') await this.#recheck(`${rel}/x`);
+      const st = await fsp.lstat(this.#abs(rel));
+      if (!st.isDirectory()) throw invalidArgument(`invalid layer tar: opaque marker in ${rel}, which is not a directory`);
+    }
+    for (const [rel, s] of specials) {
+      const dev = s.type === 'p' ? '' : ` ${s.major} ${s.minor}`;
+      lines.push(`mknod -m ${(s.mode & 0o777).toString(8).padStart(4, '0')} ${shq(this.#abs(rel))} ${s.type}${dev}`);
+    }
+    for (const rel of opaque) lines.push(`setfattr -h -n ${OPAQUE_XATTR} -v y ${shq(this.#abs(rel))}`);
+    if (sync) lines.push(`sync -f ${shq(this.root)}`);
+    this.#specials.clear();
+    this.#opaque.clear();
+    if (lines.length === 1) return;
+    await runShell(lines.join('\n') + '\n');
+    for (const [rel, s] of specials) {
+      const p = this.#abs(rel);
+      await fsp.lchown(p, s.uid, s.gid);
+      if (s.mode & 0o7000) await fsp.chmod(p, s.mode);
+      if (s.mtime) await fsp.lutimes(p, s.mtime, s.mtime);
+    }
+  }
+
+  async finish(sync: boolean): Promise<void> {
+    // directory mtimes last, deepest first (writing children changed them)
+    const dirs = [...this.#dirs.entries()].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
+    await this.#flush(false);
+    for (const [rel, m] of dirs) if (m.mtime) await fsp.lutimes(this.#abs(rel), m.mtime, m.mtime);
+    if (sync) await runShell(`sync -f ${shq(this.root)}\n`);
+  }
+}
+
+/** A tar entry's body (a streamx Readable). */
+type Body = AsyncIterable<unknown> & { resume(): unknown };
+
+async function drain(body: Body): Promise<void> {
+  for await (const _ of body) void _;
+}
+
+function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function runShell(script: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-s'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const err: Buffer[] = [];
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else reject(systemError(`creating device nodes and whiteouts failed (exit ${code}): ${Buffer.concat(err).toString().trim()}`));
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(script);
+  });
+}
