@@ -1,0 +1,52 @@
+// `docker logs`: a container's k8s-file log read with Docker's options. The log is on disk, so
+// this works for exited containers and after a daemon restart; `follow` ends when the
+// container stops.
+import { invalidArgument } from '../../errdefs/index.js';
+import { readLogs, type LogMessage } from '../../runtime/logs/index.js';
+import type { ContainerBackend } from '../containers/index.js';
+
+export interface LogsOptions {
+  stdout: boolean;
+  stderr: boolean;
+  follow: boolean;
+  /** ns since the epoch */
+  since?: bigint | undefined;
+  until?: bigint | undefined;
+  /** last N messages; undefined = all */
+  tail?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface LogsResult {
+  tty: boolean;
+  messages: AsyncIterable<LogMessage>;
+}
+
+const RUNNING = new Set(['running', 'paused', 'restarting']);
+
+export class ContainerLogs {
+  readonly #containers: ContainerBackend;
+
+  constructor(containers: ContainerBackend) {
+    this.#containers = containers;
+  }
+
+  /** Validates (not-found, bad parameters) before anything is streamed. */
+  logs(idOrName: string, o: LogsOptions): LogsResult {
+    if (!o.stdout && !o.stderr) throw invalidArgument('Bad parameters: you must choose at least one stream');
+    const c = this.#containers.get(idOrName);
+    const follow = o.follow && RUNNING.has(c.state.status);
+    let stopped: Promise<unknown> | undefined;
+    if (follow) {
+      stopped = this.#containers.wait(c.id, 'not-running', o.signal).catch(() => undefined);
+    }
+    const source = readLogs(c.paths.logPath, { tail: o.tail, since: o.since, until: o.until, follow, stopped, signal: o.signal });
+    return { tty: c.config.Tty === true, messages: filterStreams(source, o.stdout, o.stderr) };
+  }
+}
+
+async function* filterStreams(src: AsyncIterable<LogMessage>, stdout: boolean, stderr: boolean): AsyncGenerator<LogMessage> {
+  for await (const m of src) {
+    if (m.stream === 'stdout' ? stdout : stderr) yield m;
+  }
+}
