@@ -22,6 +22,11 @@ function line(m: ProgressMessage): string {
   return `${JSON.stringify(m)}\n`;
 }
 
+/** JSON lines with exactly "application/json" (the docker CLI renders progress only then; no charset). */
+function jsonLines(reply: FastifyReply, text: string): FastifyReply {
+  return reply.header('content-type', 'application/json').send(Buffer.from(text));
+}
+
 export function errorLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return line({ errorDetail: { message }, error: message });
@@ -65,7 +70,7 @@ export function imagesRouter(deps: ImagesRouterDeps): FastifyPluginAsync {
       if (message !== undefined) opts.message = message;
       if (platform !== undefined) opts.platform = platform;
       const id = await images.import(opts);
-      return reply.type('application/json').send(line({ status: id }));
+      return jsonLines(reply, line({ status: id }));
     });
 
     app.post('/images/load', async (request, reply) => {
@@ -85,7 +90,7 @@ export function imagesRouter(deps: ImagesRouterDeps): FastifyPluginAsync {
         out += errorLine(err);
         request.raw.resume();
       }
-      return reply.type('application/json').send(out);
+      return jsonLines(reply, out);
     });
 
     const save = (names: string[], reply: FastifyReply): FastifyReply => {

@@ -49,9 +49,10 @@ export interface ImageRow {
   size: number;
   /** ms since epoch, from the config's `created` (0 when absent) */
   created: number;
-  /** ns since epoch, when the image was stored here */
-  added: bigint | number;
-  last_tag_time: bigint | number | null;
+  /** ms since epoch, when the image was stored here */
+  added: number;
+  /** ms since epoch */
+  last_tag_time: number | null;
 }
 
 export interface LayerRow {
@@ -69,7 +70,8 @@ export interface RefRow {
   name: string;
   image_id: Digest;
   kind: 'tag' | 'digest';
-  created: bigint | number;
+  /** ms since epoch */
+  created: number;
 }
 
 export interface NewImage {
@@ -83,7 +85,6 @@ export class ImageRecords {
   constructor(db: MetadataDb) {
     this.#db = db;
     db.migrate('images', IMAGE_MIGRATIONS);
-    // node:sqlite returns INTEGER columns as numbers; ns timestamps need bigints.
   }
 
   transaction<T>(fn: () => T): T {
@@ -114,7 +115,7 @@ export class ImageRecords {
       const i = n.image;
       this.#db.run(
         'INSERT INTO images (id, manifest_digest, manifest_media_type, manifest_size, config_size, chain_id, size, created, added, last_tag_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)',
-        i.id, i.manifest_digest, i.manifest_media_type, i.manifest_size, i.config_size, i.chain_id, i.size, i.created, BigInt(i.added),
+        i.id, i.manifest_digest, i.manifest_media_type, i.manifest_size, i.config_size, i.chain_id, i.size, i.created, i.added,
       );
       for (const l of n.layers) {
         this.#db.run('INSERT INTO image_layers (image_id, idx, chain_id, diff_id, blob, blob_size, media_type) VALUES (?, ?, ?, ?, ?, ?, ?)', i.id, l.idx, l.chain_id, l.diff_id, l.blob, l.blob_size, l.media_type);
@@ -144,12 +145,12 @@ export class ImageRecords {
   }
 
   /** Point `name` at the image (moving it from another image); returns the image it pointed at before. */
-  setRef(name: string, id: Digest, kind: 'tag' | 'digest', nowNs: bigint): Digest | undefined {
+  setRef(name: string, id: Digest, kind: 'tag' | 'digest', nowMs: number): Digest | undefined {
     return this.#db.transaction(() => {
       const before = this.ref(name);
       if (before?.image_id === id) return id;
-      this.#db.run('INSERT INTO image_refs (name, image_id, kind, created) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id, kind = excluded.kind, created = excluded.created', name, id, kind, nowNs);
-      if (kind === 'tag') this.#db.run('UPDATE images SET last_tag_time = ? WHERE id = ?', nowNs, id);
+      this.#db.run('INSERT INTO image_refs (name, image_id, kind, created) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id, kind = excluded.kind, created = excluded.created', name, id, kind, nowMs);
+      if (kind === 'tag') this.#db.run('UPDATE images SET last_tag_time = ? WHERE id = ?', nowMs, id);
       return before?.image_id;
     });
   }

@@ -15,7 +15,7 @@ import type { ImageConfig, ImageManifest } from '../../oci/index.js';
 import type { ContentStore, Digest } from '../../store/content/types.js';
 import type { ChainId, Snapshotter } from '../../store/snapshots/types.js';
 import type { MetadataDb } from '../../store/metadata/db.js';
-import { nowNano, type EventsService, type Filters } from '../events.js';
+import type { EventsService, Filters } from '../events.js';
 import { decompressError, fileCompression, type Compression } from '../archive/compression.js';
 import { extractArchive } from '../archive/extract.js';
 import { readArchive, type ArchiveImage } from '../archive/read.js';
@@ -365,7 +365,7 @@ export class ImageService implements ImageResolver {
         chain_id: args.layers.at(-1)?.chain_id ?? null,
         size,
         created: parsed.created ? Date.parse(parsed.created) || 0 : 0,
-        added: nowNano(),
+        added: Date.now(),
       },
       layers: args.layers.map(({ image_id: _unused, ...l }) => l),
     });
@@ -384,7 +384,7 @@ export class ImageService implements ImageResolver {
   }
 
   #setTag(ref: Reference, id: Digest): Digest | undefined {
-    const before = this.#records.setRef(ref.toString(), id, ref.digest !== undefined ? 'digest' : 'tag', nowNano());
+    const before = this.#records.setRef(ref.toString(), id, ref.digest !== undefined ? 'digest' : 'tag', Date.now());
     return before !== id ? before : undefined;
   }
 
@@ -564,7 +564,7 @@ export class ImageService implements ImageResolver {
     if (!row) throw notFound(`No such image: ${refOrId}`);
     const cfg = this.#config(id);
     const layerDirs = row.chain_id ? this.#snapshots.lowerDirs(row.chain_id) : [];
-    const ltt = row.last_tag_time === null ? undefined : new Date(Number(BigInt(row.last_tag_time) / 1_000_000n));
+    const ltt = row.last_tag_time === null ? undefined : new Date(row.last_tag_time);
     return {
       id,
       repoTags: this.#tags(id),
