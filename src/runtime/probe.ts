@@ -244,3 +244,18 @@ export async function probeRuntimes(opts: ProbeOptions): Promise<RuntimeTable> {
   }
   return new RuntimeTable(opts.execRoot, entries, def);
 }
+
+/** <repo>/libexec, next to dist/ (this file is dist/src/runtime/probe.js). */
+export function defaultLibexecDir(): string {
+  return path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../libexec');
+}
+
+/** A static init for --init: daemon init-path, else tini-static, tini, catatonit. */
+export function findInitBinary(configured: string | undefined): string | undefined {
+  if (configured) return configured;
+  for (const name of ['tini-static', 'docker-init', 'tini', 'catatonit']) {
+    const p = findBinary(name);
+    if (p) return p;
+  }
+  return undefined;
+}

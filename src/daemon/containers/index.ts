@@ -20,4 +20,4 @@ export type {
   WaitCondition,
   WaitResult,
 } from './types.js';
-// ContainerService (./service.js) lands next: export { ContainerService } from './service.js';
+export { ContainerService, validateRestartPolicy, type ContainerServiceOptions, type CreateOptions, type ListOptions, type StopOptions } from './service.js';

@@ -84,6 +84,10 @@ export interface ContainerRecord {
   paths: ContainerPaths;
   /** exec session IDs (owned by the streams engineer's exec service) */
   execIds: string[];
+  /** stopped by the daemon on shutdown (live-restore off): restart policy applies at next boot */
+  daemonStopped: boolean;
+  /** last restart back-off delay */
+  restartDelayMs?: number;
 }
 
 /** wait() conditions, as Docker's ?condition= */
