@@ -13,6 +13,9 @@ import { systemRouter } from '../api/routers/system.js';
 import { imagesRouter } from '../api/routers/images.js';
 import { ImageService } from '../daemon/images/service.js';
 import { LocalContentStore, OverlaySnapshotter } from '../store/index.js';
+import { setupContainers } from '../daemon/containers/setup.js';
+import { containersRouter } from '../api/routers/containers.js';
+import { containerDiskUsage } from '../api/compat/containers.js';
 import type { FastifyPluginAsync } from 'fastify';
 
 const USAGE = `Usage:	berthd [OPTIONS]
@@ -91,6 +94,12 @@ async function main(): Promise<number> {
     const system = new SystemService(config, systemProviders);
     routers.push(systemRouter({ system, events }));
     routers.push(imagesRouter({ images }));
+    // containers: runtimes probed, running containers adopted; closes before the database does.
+    const containers = await setupContainers({ config, db, events, images, rootfs: snapshots, logger: logger.child({ component: 'containers' }) });
+    closers.unshift({ name: 'containers', close: () => containers.service.close() });
+    Object.assign(systemProviders, containers.providers);
+    systemProviders.diskUsage = { ...systemProviders.diskUsage, containers: async () => containers.service.list().map((r) => containerDiskUsage(containers.service, r)) };
+    routers.push(containersRouter({ containers: containers.service, imageId: (ref) => { try { return images.resolve(ref).id; } catch { return undefined; } } }));
 
     const app = await buildApi({ logger: logger.child({ component: 'api' }), routers, hijack, serverHeader: `berth/${BERTH_VERSION} (linux)` });
     const listeners: Listener[] = [];
