@@ -16,6 +16,8 @@ import { LocalContentStore, OverlaySnapshotter } from '../store/index.js';
 import { setupContainers } from '../daemon/containers/setup.js';
 import { containersRouter } from '../api/routers/containers.js';
 import { containerDiskUsage } from '../api/compat/containers.js';
+import { ContainerAttach, ContainerLogs, ContainerTop, ExecService } from '../daemon/streams/index.js';
+import { containerStreamsRouter, registerStreamHijacks } from '../api/routers/container-streams.js';
 import type { FastifyPluginAsync } from 'fastify';
 
 const USAGE = `Usage:	berthd [OPTIONS]
@@ -100,6 +102,11 @@ async function main(): Promise<number> {
     Object.assign(systemProviders, containers.providers);
     systemProviders.diskUsage = { ...systemProviders.diskUsage, containers: async () => containers.service.list().map((r) => containerDiskUsage(containers.service, r)) };
     routers.push(containersRouter({ containers: containers.service, imageId: (ref) => { try { return images.resolve(ref).id; } catch { return undefined; } } }));
+    // streams: logs, attach, resize, exec, top over the container service.
+    const streams = { logs: new ContainerLogs(containers.service), attach: new ContainerAttach(containers.service, events), exec: new ExecService(containers.service, events), top: new ContainerTop(containers.service) };
+    closers.unshift({ name: 'streams', close: () => { streams.attach.close(); streams.exec.close(); } });
+    routers.push(containerStreamsRouter(streams));
+    registerStreamHijacks(hijack, streams, logger.child({ component: 'streams' }));
 
     const app = await buildApi({ logger: logger.child({ component: 'api' }), routers, hijack, serverHeader: `berth/${BERTH_VERSION} (linux)` });
     const listeners: Listener[] = [];
