@@ -3,13 +3,14 @@
 // overlay whiteouts turned back into ".wh." entries, hardlinks emitted once and linked after.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { systemError } from '../../errdefs/index.js';
 import { OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './extract.js';
+
+const SMALL_FILE = 256 * 1024;
 
 /** The layer at `root` as a tar stream. Errors (a missing dir, a read error) destroy the stream. */
 export function layerTar(root: string): Readable {
@@ -36,11 +37,11 @@ function seconds(d: Date): Date {
 }
 
 async function walk(pack: tar.Pack, root: string, rel: string, opaque: Set<string>, seen: Map<string, string>): Promise<void> {
-  const names = (await fsp.readdir(rel === '' ? root : path.join(root, rel))).sort(cmp);
+  const names = fs.readdirSync(rel === '' ? root : path.join(root, rel)).sort(cmp);
   for (const name of names) {
     const r = rel === '' ? name : `${rel}/${name}`;
     const abs = path.join(root, r);
-    const st = await fsp.lstat(abs);
+    const st = fs.lstatSync(abs);
     const base = { uid: st.uid, gid: st.gid, mtime: seconds(st.mtime) };
     if (st.isDirectory()) {
       await entry(pack, { ...base, name: `${r}/`, type: 'directory', mode: st.mode & 0o7777 });
@@ -57,9 +58,11 @@ async function walk(pack: tar.Pack, root: string, rel: string, opaque: Set<strin
         continue;
       }
       if (st.nlink > 1) seen.set(key, r);
-      await fileEntry(pack, { ...base, name: r, type: 'file', mode: st.mode & 0o7777, size: st.size }, abs);
+      const header = { ...base, name: r, type: 'file' as const, mode: st.mode & 0o7777, size: st.size };
+      if (st.size <= SMALL_FILE) await entry(pack, header, fs.readFileSync(abs));
+      else await fileEntry(pack, header, abs);
     } else if (st.isSymbolicLink()) {
-      await entry(pack, { ...base, name: r, type: 'symlink', linkname: await fsp.readlink(abs), mode: st.mode & 0o7777 });
+      await entry(pack, { ...base, name: r, type: 'symlink', linkname: fs.readlinkSync(abs), mode: st.mode & 0o7777 });
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
       await entry(pack, { ...base, name: r, type: st.isCharacterDevice() ? 'character-device' : 'block-device', mode: st.mode & 0o7777, devmajor: major(st.rdev), devminor: minor(st.rdev) });
     } else if (st.isFIFO()) {

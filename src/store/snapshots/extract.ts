@@ -11,9 +11,10 @@
 //   ".wh..wh..opq" -> xattr trusted.overlay.opaque=y on the directory.
 // Device nodes, fifos and whiteouts need mknod(2)/setxattr(2), which Node lacks: they are
 // collected and created by one `sh` per layer (mknod, setfattr), after re-checking their parents.
+// Metadata calls are synchronous on purpose: each is a few microseconds, while a thread pool round
+// trip costs ~80 us on this kind of VM (10k small files: 0.6 s instead of 6 s).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -193,15 +194,10 @@ class LayerWriter {
       cur = cur === '' ? part : `${cur}/${part}`;
       if (this.#safeDirs.has(cur)) continue;
       if (this.#specials.has(cur)) throw hostile(name, `parent ${cur} is not a directory`);
-      let st: fs.Stats | undefined;
-      try {
-        st = await fsp.lstat(this.#abs(cur));
-      } catch (err) {
-        if (errnoCode(err) !== 'ENOENT') throw err;
-      }
+      const st = fs.lstatSync(this.#abs(cur), { throwIfNoEntry: false });
       if (st === undefined) {
         if (!create) throw hostile(name, `${cur} does not exist in this layer`);
-        await fsp.mkdir(this.#abs(cur), { mode: 0o755 });
+        fs.mkdirSync(this.#abs(cur), { mode: 0o755 });
       } else if (st.isSymbolicLink()) {
         throw hostile(name, `parent ${cur} is a symlink: refusing to write through it`);
       } else if (!st.isDirectory()) {
@@ -215,19 +211,14 @@ class LayerWriter {
   async #clear(rel: string, keepDir: boolean): Promise<'dir-kept' | 'cleared'> {
     if (this.#specials.delete(rel)) return 'cleared';
     if (rel === '') return 'dir-kept';
-    let st: fs.Stats;
-    try {
-      st = await fsp.lstat(this.#abs(rel));
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return 'cleared';
-      throw err;
-    }
+    const st = fs.lstatSync(this.#abs(rel), { throwIfNoEntry: false });
+    if (st === undefined) return 'cleared';
     if (st.isDirectory()) {
       if (keepDir) return 'dir-kept';
-      await fsp.rm(this.#abs(rel), { recursive: true, force: true });
+      fs.rmSync(this.#abs(rel), { recursive: true, force: true });
       this.#forget(rel);
     } else {
-      await fsp.unlink(this.#abs(rel));
+      fs.unlinkSync(this.#abs(rel));
     }
     return 'cleared';
   }
@@ -242,16 +233,16 @@ class LayerWriter {
 
   async #meta(rel: string, h: tar.Header, kind: 'file' | 'dir' | 'symlink'): Promise<void> {
     const p = this.#abs(rel);
-    await fsp.lchown(p, h.uid ?? 0, h.gid ?? 0);
+    fs.lchownSync(p, h.uid ?? 0, h.gid ?? 0);
     // chmod after chown: chown clears setuid/setgid
-    if (kind !== 'symlink') await fsp.chmod(p, (h.mode ?? (kind === 'dir' ? 0o755 : 0o644)) & 0o7777);
-    if (kind !== 'dir' && h.mtime) await fsp.lutimes(p, h.mtime, h.mtime);
+    if (kind !== 'symlink') fs.chmodSync(p, (h.mode ?? (kind === 'dir' ? 0o755 : 0o644)) & 0o7777);
+    if (kind !== 'dir' && h.mtime) fs.lutimesSync(p, h.mtime, h.mtime);
   }
 
   async #directory(name: string, rel: string, h: tar.Header): Promise<void> {
     await this.#parents(name, rel);
     const r = await this.#clear(rel, true);
-    if (r === 'cleared') await fsp.mkdir(this.#abs(rel), { mode: 0o755 });
+    if (r === 'cleared') fs.mkdirSync(this.#abs(rel), { mode: 0o755 });
     this.#safeDirs.add(rel);
     await this.#meta(rel, h, 'dir');
     this.#dirs.set(rel, { mtime: h.mtime });
@@ -271,7 +262,9 @@ class LayerWriter {
     if (size <= SMALL_FILE) {
       const chunks: Buffer[] = [];
       for await (const c of body) chunks.push(c as Buffer);
-      await fsp.writeFile(p, Buffer.concat(chunks), { flag: 'wx', mode: 0o600 });
+      // small files: synchronous calls are ~15x faster than the thread pool round trips here, and
+      // the event loop still gets its turn between entries
+      fs.writeFileSync(p, Buffer.concat(chunks), { flag: 'wx', mode: 0o600 });
     } else {
       await pipeline(body, fs.createWriteStream(p, { flags: 'wx', mode: 0o600 }));
     }
@@ -285,7 +278,7 @@ class LayerWriter {
     if (target === '' || target.includes('\0')) throw hostile(name, 'empty symlink target');
     await this.#parents(name, rel);
     await this.#clear(rel, false);
-    await fsp.symlink(target, this.#abs(rel));
+    fs.symlinkSync(target, this.#abs(rel));
     this.unpackedSize += Buffer.byteLength(target);
     await this.#meta(rel, h, 'symlink');
   }
@@ -299,17 +292,12 @@ class LayerWriter {
     // the target's parents must already exist in this layer and be real directories
     await this.#parents(name, target, false);
     if (this.#specials.has(target)) await this.#flush(false);
-    let st: fs.Stats;
-    try {
-      st = await fsp.lstat(this.#abs(target));
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') throw hostile(name, `hardlink target ${JSON.stringify(linkname)} is not in this layer`);
-      throw err;
-    }
+    const st = fs.lstatSync(this.#abs(target), { throwIfNoEntry: false });
+    if (st === undefined) throw hostile(name, `hardlink target ${JSON.stringify(linkname)} is not in this layer`);
     if (st.isDirectory()) throw hostile(name, `hardlink target ${JSON.stringify(linkname)} is a directory`);
     await this.#parents(name, rel);
     await this.#clear(rel, false);
-    await fsp.link(this.#abs(target), this.#abs(rel));
+    fs.linkSync(this.#abs(target), this.#abs(rel));
   }
 
   async #special(name: string, rel: string, h: tar.Header): Promise<void> {
@@ -343,7 +331,7 @@ class LayerWriter {
     let cur = '';
     for (const part of parts) {
       cur = cur === '' ? part : `${cur}/${part}`;
-      const st = await fsp.lstat(this.#abs(cur));
+      const st = fs.lstatSync(this.#abs(cur));
       if (!st.isDirectory()) throw invalidArgument(`invalid layer tar: ${cur} is not a directory`);
     }
   }
@@ -356,7 +344,7 @@ class LayerWriter {
     for (const [rel] of specials) await this.#recheck(rel);
     for (const rel of opaque) {
       if (rel !== '') await this.#recheck(`${rel}/x`);
-      const st = await fsp.lstat(this.#abs(rel));
+      const st = fs.lstatSync(this.#abs(rel));
       if (!st.isDirectory()) throw invalidArgument(`invalid layer tar: opaque marker in ${rel}, which is not a directory`);
     }
     for (const [rel, s] of specials) {
@@ -371,9 +359,9 @@ class LayerWriter {
     await runShell(lines.join('\n') + '\n');
     for (const [rel, s] of specials) {
       const p = this.#abs(rel);
-      await fsp.lchown(p, s.uid, s.gid);
-      if (s.mode & 0o7000) await fsp.chmod(p, s.mode);
-      if (s.mtime) await fsp.lutimes(p, s.mtime, s.mtime);
+      fs.lchownSync(p, s.uid, s.gid);
+      if (s.mode & 0o7000) fs.chmodSync(p, s.mode);
+      if (s.mtime) fs.lutimesSync(p, s.mtime, s.mtime);
     }
   }
 
@@ -381,7 +369,7 @@ class LayerWriter {
     // directory mtimes last, deepest first (writing children changed them)
     const dirs = [...this.#dirs.entries()].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
     await this.#flush(false);
-    for (const [rel, m] of dirs) if (m.mtime) await fsp.lutimes(this.#abs(rel), m.mtime, m.mtime);
+    for (const [rel, m] of dirs) if (m.mtime) fs.lutimesSync(this.#abs(rel), m.mtime, m.mtime);
     if (sync) await runShell(`sync -f ${shq(this.root)}\n`);
   }
 }

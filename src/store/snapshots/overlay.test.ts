@@ -420,4 +420,25 @@ describe('OverlaySnapshotter', () => {
     assert.equal(h.snap.list().length, 1);
     assert.deepEqual(tmpLeftovers(h), []);
   });
+
+  test('a tar entry of an outer archive (docker load) can be the source', async (t) => {
+    if (!need(t)) return;
+    const h = newEnv();
+    const inner = await makeTar([{ name: 'hello', body: 'world' }]);
+    const outer = await makeTar([{ name: 'manifest.json', body: '[]' }, { name: 'blobs/sha256/x', body: inner }, { name: 'after', body: 'tail' }]);
+    const ex = tar.extract();
+    const seen: string[] = [];
+    let info: Awaited<ReturnType<OverlaySnapshotter['apply']>> | undefined;
+    const reading = (async () => {
+      for await (const e of ex) {
+        seen.push(e.header.name);
+        if (e.header.name === 'blobs/sha256/x') info = await h.snap.apply(undefined, e as unknown as Readable);
+        else e.resume();
+      }
+    })();
+    ex.end(outer);
+    await reading;
+    assert.deepEqual(seen, ['manifest.json', 'blobs/sha256/x', 'after']);
+    assert.equal(info?.diffId, sha256(inner));
+  });
 });
