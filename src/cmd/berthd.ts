@@ -11,6 +11,7 @@ import { buildApi, listen, type Listener } from '../api/server.js';
 import { HijackRouter } from '../api/hijack.js';
 import { systemRouter } from '../api/routers/system.js';
 import { imagesRouter } from '../api/routers/images.js';
+import { imageSummaryToWire } from '../api/compat/images.js';
 import { ImageService } from '../daemon/images/service.js';
 import { LocalContentStore, OverlaySnapshotter } from '../store/index.js';
 import { setupContainers } from '../daemon/containers/setup.js';
@@ -92,7 +93,7 @@ async function main(): Promise<number> {
     for (const p of await content.cleanupTemp()) logger.info({ path: p }, 'removed an interrupted blob ingest');
     for (const p of await snapshots.verify()) logger.warn({ layer: p }, 'snapshot store repaired');
     await images.recover();
-    const systemProviders: SystemProviders = { imageCount: () => images.count(), diskUsage: { images: () => images.diskUsage() } };
+    const systemProviders: SystemProviders = { imageCount: () => images.count(), diskUsage: { images: async () => { const u = await images.diskUsage(); return { layersSize: u.layersSize, images: u.images.map(imageSummaryToWire) }; } } };
     const system = new SystemService(config, systemProviders);
     routers.push(systemRouter({ system, events }));
     routers.push(imagesRouter({ images }));
