@@ -102,9 +102,9 @@ function runInPty(cmdline: string, daemon: Daemon, input?: string, timeoutMs = 2
 
 test('docker run -it through a pseudo-terminal', async (t) => {
   if (!need(t, ok && which('script') !== undefined, 'root, docker CLI, conmon, crun or runc, script')) return;
-  const out = await runInPty(`docker run -it --rm busybox sh -c 'stty size; read x; echo "got-$x"'`, d, 'typed\r');
+  const out = await runInPty(`stty rows 30 cols 100; docker run -it --rm busybox sh -c 'stty size; read x; echo "got-$x"'`, d, 'typed\r');
   assert.match(out, /got-typed/);
-  assert.match(out, /^\d+ \d+\r?$/m, 'stty size ran in a tty');
+  assert.match(out, /^30 100\r?$/m, 'the container starts with the client terminal size');
 });
 
 test('docker attach and docker top', async (t) => {
