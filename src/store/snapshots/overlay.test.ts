@@ -419,6 +419,13 @@ describe('OverlaySnapshotter', () => {
     for (const r of results) assert.deepEqual(r, results[0]);
     assert.equal(h.snap.list().length, 1);
     assert.deepEqual(tmpLeftovers(h), []);
+    // with the expected diff ID, concurrent applies wait for the first one
+    const other = await makeTar([{ name: 'other', body: 'o' }]);
+    const expectedDiffId = sha256(other);
+    const again = await Promise.all(Array.from({ length: 4 }, () => apply(h, results[0]?.chainId, other, { expectedDiffId })));
+    for (const r of again) assert.deepEqual(r, again[0]);
+    assert.equal(h.snap.list().length, 2);
+    assert.deepEqual(tmpLeftovers(h), []);
   });
 
   test('a tar entry of an outer archive (docker load) can be the source', async (t) => {

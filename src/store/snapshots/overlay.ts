@@ -61,6 +61,7 @@ export class OverlaySnapshotter implements Snapshotter, RootfsMounter {
   readonly #tmpDir: string;
   readonly #linkDir: string;
   readonly #emptyDir: string;
+  readonly #inflight = new Map<string, Promise<LayerInfo>>();
 
   constructor(opts: OverlaySnapshotterOptions) {
     this.dataRoot = opts.dataRoot;
@@ -126,12 +127,34 @@ export class OverlaySnapshotter implements Snapshotter, RootfsMounter {
         source.destroy();
         throw invalidArgument(`invalid diff ID ${opts.expectedDiffId}`);
       }
-      const existing = this.get(childChainId(parent, opts.expectedDiffId));
+      const key = childChainId(parent, opts.expectedDiffId);
+      const existing = this.get(key);
       if (existing) {
         for await (const _ of source) void _;
         return existing;
       }
+      // the same layer is being unpacked already (two pulls of one image): wait for it, then
+      // drain this source; if that apply fails, this one unpacks its own bytes
+      const running = this.#inflight.get(key);
+      if (running) {
+        const r = await running.catch(() => undefined);
+        if (r) {
+          for await (const _ of source) void _;
+          return r;
+        }
+      }
+      const p = this.#unpack(parent, source, opts);
+      this.#inflight.set(key, p);
+      try {
+        return await p;
+      } finally {
+        if (this.#inflight.get(key) === p) this.#inflight.delete(key);
+      }
     }
+    return this.#unpack(parent, source, opts);
+  }
+
+  async #unpack(parent: ChainId | undefined, source: Readable, opts: { expectedDiffId?: Digest; signal?: AbortSignal }): Promise<LayerInfo> {
     const tmp = await fsp.mkdtemp(path.join(this.#tmpDir, UNPACK_PREFIX));
     try {
       const diff = path.join(tmp, 'diff');
