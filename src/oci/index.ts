@@ -2,4 +2,4 @@
 export * from './digest.js';
 export * from './reference.js';
 export * from './media-types.js';
-export type * from './types.js';
+export * from './types.js';
