@@ -210,6 +210,9 @@ test('tty: resize through the ctl FIFO shows in stty size', async (t) => {
   assert.match(text, /33 99\r\n/);
   assert.ok(out.every((x) => x.startsWith('stdout:')), 'a tty has one stream');
   await exitCode(c);
+  // conmon writes the exit file just before it exits (and closes the FIFO)
+  const conmonPid = Number(fs.readFileSync(path.join(c.bundle, 'conmon.pid'), 'utf8'));
+  for (let i = 0; i < 200 && fs.existsSync(`/proc/${conmonPid}`); i++) await sleep(10);
   await assert.rejects(resizeTty(c.ctl, 1, 1), /not running/);
 });
 

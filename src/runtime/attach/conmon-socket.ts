@@ -134,6 +134,10 @@ async function writeCtl(fifo: string, msg: string): Promise<void> {
   }
   try {
     await fh.write(msg);
+  } catch (err) {
+    // conmon closed its end while we opened ours: it is exiting.
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') throw conflict('container is not running', { cause: err });
+    throw err;
   } finally {
     await fh.close();
   }
