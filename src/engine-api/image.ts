@@ -50,6 +50,8 @@ export interface ImageInspect {
   Os: string;
   OsVersion?: string;
   Size: number;
+  /** API < 1.44 only */
+  VirtualSize?: number;
   GraphDriver: { Name: string; Data: Record<string, string> };
   RootFS: { Type: string; Layers?: string[] };
   Metadata: { LastTagTime?: string | null };
@@ -63,6 +65,8 @@ export interface ImageSummary {
   Created: number;
   Size: number;
   SharedSize: number;
+  /** API < 1.44 only */
+  VirtualSize?: number;
   Labels: Record<string, string>;
   Containers: number;
   Descriptor?: OCIDescriptor;

@@ -232,6 +232,9 @@ test('list: shapes, filters, shared size; /info and /system/df count images', as
   const bad = await q({ nope: ['x'] });
   assert.equal(bad.status, 400);
   assert.deepEqual(bad.json(), { message: "invalid filter 'nope'" });
+  const old = (await d.request('GET', '/v1.43/images/json')).json<{ Id: string; Size: number; VirtualSize?: number }[]>().find((i) => i.Id === busyboxId);
+  assert.equal(old?.VirtualSize, old?.Size, 'API 1.43 still has VirtualSize');
+  assert.equal((await d.request('GET', '/v1.50/images/busybox/json')).json().VirtualSize, undefined);
   const info = (await d.request('GET', '/info')).json<{ Images: number }>();
   assert.ok(info.Images >= 1);
   const df = (await d.request('GET', '/system/df?type=image')).json<{ LayersSize: number; Images: { Id: string }[] }>();

@@ -8,6 +8,7 @@ import type { ImageService } from '../../daemon/images/service.js';
 import type { ProgressMessage } from '../../engine-api/image.js';
 import { deleteItemToWire, historyToWire, imageInspectToWire, imageSummaryToWire } from '../compat/images.js';
 import { qBool, qFilters, qString, type Query } from '../params.js';
+import { versionAtLeast } from '../version.js';
 
 export interface ImagesRouterDeps {
   images: ImageService;
@@ -101,7 +102,10 @@ export function imagesRouter(deps: ImagesRouterDeps): FastifyPluginAsync {
 
     app.get('/images/json', async (request) => {
       const q = request.query as Query;
-      return images.list({ all: qBool(q, 'all'), filters: qFilters(q), sharedSize: qBool(q, 'shared-size') }).map(imageSummaryToWire);
+      const list = images.list({ all: qBool(q, 'all'), filters: qFilters(q), sharedSize: qBool(q, 'shared-size') }).map(imageSummaryToWire);
+      // API < 1.44 still had VirtualSize (= Size since images have no parent layers outside them).
+      if (!versionAtLeast(request.apiVersion, '1.44')) for (const i of list) i.VirtualSize = i.Size;
+      return list;
     });
 
     app.post('/images/prune', async (request) => {
@@ -115,8 +119,11 @@ export function imagesRouter(deps: ImagesRouterDeps): FastifyPluginAsync {
       if (!m) throw notFound('page not found');
       const name = m[1] ?? '';
       switch (m[2]) {
-        case 'json':
-          return imageInspectToWire(images.inspect(name));
+        case 'json': {
+          const img = imageInspectToWire(images.inspect(name));
+          if (!versionAtLeast(request.apiVersion, '1.44')) img.VirtualSize = img.Size;
+          return img;
+        }
         case 'history':
           return images.history(name).map(historyToWire);
         default:
