@@ -1,20 +1,27 @@
-// Bundle the client into one file so `berth` starts fast (no module resolution at start-up).
+// Bundle the client so `berth` starts fast: one small entry file (dist/berth.mjs) with no
+// module resolution at start-up, and one lazily imported chunk per command (dist/berth-chunks/).
 import { build } from 'esbuild';
 import fs from 'node:fs';
 
-const entries = [{ in: 'src/cmd/berth.ts', out: 'dist/berth.mjs' }];
-for (const e of entries) {
-  if (!fs.existsSync(e.in)) continue;
+const entry = 'src/cmd/berth.ts';
+if (fs.existsSync(entry)) {
+  fs.rmSync('dist/berth-chunks', { recursive: true, force: true });
+  const now = new Date();
+  // Go's time.ANSIC, as docker prints "Built:"
+  const ansic = now.toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/, (_m, wd, d, mo, y, t) => `${wd} ${mo} ${String(d).padStart(2, ' ')} ${t} ${y}`);
   await build({
-    entryPoints: [e.in],
-    outfile: e.out,
+    entryPoints: { berth: entry },
+    outdir: 'dist',
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'berth-chunks/[name]-[hash]',
+    splitting: true,
     bundle: true,
     platform: 'node',
     target: 'node24',
     format: 'esm',
     sourcemap: false,
     minify: false,
-    banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
+    define: { 'process.env.BERTH_BUILD_TIME': JSON.stringify(ansic) },
     logLevel: 'warning',
   });
 }

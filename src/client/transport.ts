@@ -1,11 +1,15 @@
 // HTTP to the daemon over a unix socket or TCP with node's built-in http (no heavy deps, fast
 // start-up), Engine API version negotiation via /_ping, and hijacked (Upgrade: tcp) streams.
-import http from 'node:http';
+import type http from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError } from '../errdefs/index.js';
 import { connectError, daemonError } from './errors.js';
 import type { HostAddress } from './host.js';
+
+// node:http through getBuiltinModule, not an ESM import: the ESM facade of node:http reads
+// every export, and its lazy WebSocket getter loads undici, tls and crypto (~40 ms at start-up).
+const nodeHttp = process.getBuiltinModule('node:http');
 
 /** The newest Engine API version this client speaks. */
 export const CLIENT_API_VERSION = '1.50';
@@ -75,7 +79,7 @@ export class Transport {
   constructor(host: HostAddress, opts: { apiVersion?: string } = {}) {
     this.host = host;
     this.#version = opts.apiVersion;
-    this.#agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    this.#agent = new nodeHttp.Agent({ keepAlive: true, maxSockets: 8 });
   }
 
   /** The API version requests use: fixed by the caller, else negotiated once with /_ping. */
@@ -105,7 +109,9 @@ export class Transport {
   }
 
   #requestOptions(method: string, path: string, headers: http.OutgoingHttpHeaders): http.RequestOptions {
-    const base: http.RequestOptions = { method, path, headers: { 'User-Agent': 'berth-cli', ...headers } };
+    // servername '' skips the agent's TLS server-name guess, whose isIP() compiles a large
+    // IPv6 regular expression (~10 ms of start-up) for a plain-HTTP request.
+    const base = { method, path, headers: { 'User-Agent': 'berth-cli', ...headers }, servername: '' } as http.RequestOptions;
     if (this.host.kind === 'unix') return { ...base, socketPath: this.host.path, agent: this.#agent, host: 'api.moby.localhost' };
     return { ...base, host: this.host.host, port: this.host.port, agent: this.#agent };
   }
@@ -126,7 +132,7 @@ export class Transport {
     return new Promise<http.IncomingMessage>((resolve, reject) => {
       const reqOpts = this.#requestOptions(opts.method ?? 'GET', url, headers);
       if (opts.signal) reqOpts.signal = opts.signal;
-      const req = http.request(reqOpts, resolve);
+      const req = nodeHttp.request(reqOpts, resolve);
       req.on('error', (err) => reject(this.#wrapConnError(err)));
       if (stream) pipeline(stream, req).catch((err: unknown) => req.destroy(err as Error));
       else req.end(payload);
@@ -170,7 +176,7 @@ export class Transport {
     return new Promise<HijackedStream>((resolve, reject) => {
       // A hijacked connection is never returned to the pool.
       const reqOpts = { ...this.#requestOptions(opts.method ?? 'POST', url, headers), agent: false as const };
-      const req = http.request(reqOpts);
+      const req = nodeHttp.request(reqOpts);
       req.on('upgrade', (res, socket, head) => {
         if (head.length > 0) socket.unshift(head);
         resolve({ socket, contentType: String(res.headers['content-type'] ?? '') });

@@ -1,0 +1,21 @@
+// berth container inspect
+import type { Command } from '../../command.js';
+import { forEachArg, printInspect } from '../common.js';
+
+export const command: Command = {
+  use: '[OPTIONS] CONTAINER [CONTAINER...]',
+  short: 'Display detailed information on one or more containers',
+  args: { min: 1 },
+  flags: [
+    { name: 'format', short: 'f', type: 'string', usage: "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template." },
+    { name: 'size', short: 's', type: 'bool', usage: 'Display total file sizes' },
+  ],
+  async run(ctx, flags) {
+    const found: unknown[] = [];
+    const code = await forEachArg(ctx, flags.args, async (id) => {
+      found.push(await ctx.client().inspectContainer(id, { size: flags.bool('size') }));
+    });
+    if (found.length > 0 || flags.string('format') === '') printInspect(ctx, found, flags.string('format'));
+    return code;
+  },
+};
