@@ -41,7 +41,7 @@ export class CreateError extends BerthError {
 
 /** Map the runtime's create error to Docker's message and exit code. */
 export function mapCreateError(raw: string): CreateError {
-  const text = raw.trim().split('\n').filter(Boolean).map((l) => l.replace(/^time="[^"]*" level=\w+ msg="(.*)"$/, '$1')).join('; ');
+  const text = raw.trim().split('\n').filter(Boolean).map((l) => l.replace(/^time="[^"]*" level=\w+ msg="(.*)"$/, '$1').replace(/\\"/g, '"')).join('; ');
   // crun: executable file `foo` not found in $PATH: No such file or directory
   const crunNf = /executable file `([^`]*)` not found in \$PATH/.exec(text);
   if (crunNf) return new CreateError('invalid-argument', `exec: "${crunNf[1]}": executable file not found in $PATH`, 127);

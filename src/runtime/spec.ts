@@ -156,10 +156,8 @@ export function buildSpec(inp: SpecInput): OciSpec {
   const privileged = hc.Privileged === true;
 
   // process
-  const env: string[] = [];
+  const env: string[] = [DEFAULT_PATH_ENV, `HOSTNAME=${inp.hostname}`];
   const userEnv = cfg.Env ?? [];
-  if (envValue(userEnv, 'PATH') === undefined) env.push(DEFAULT_PATH_ENV);
-  env.push(`HOSTNAME=${inp.hostname}`);
   if (cfg.Tty) env.push('TERM=xterm');
   for (const e of userEnv) {
     const k = e.split('=', 1)[0] ?? '';
@@ -260,7 +258,7 @@ export function buildSpec(inp: SpecInput): OciSpec {
   for (const d of hc.Devices ?? []) {
     const n = deviceNumbers(d.PathOnHost);
     const access = d.CgroupPermissions || 'rwm';
-    devices.push({ path: d.PathInContainer || d.PathOnHost, type: n.type, major: n.major, minor: n.minor, fileMode: n.mode | (n.type === 'c' ? 0o20000 : 0o60000), uid: n.uid, gid: n.gid });
+    devices.push({ path: d.PathInContainer || d.PathOnHost, type: n.type, major: n.major, minor: n.minor, fileMode: n.mode, uid: n.uid, gid: n.gid });
     if (!privileged) (resources['devices'] as OciSpec[]).push({ allow: true, type: n.type, major: n.major, minor: n.minor, access });
   }
   const mem: OciSpec = {};

@@ -706,11 +706,15 @@ export class ContainerService implements ContainerBackend {
     await this.#afterExit(rec);
   }
 
-  /** Read conmon's status, clean the runtime, rootfs and conmon's files; state -> exited. */
+  /** Read conmon's status, clean the runtime, rootfs and conmon's files; then state -> exited. */
   async #recordExit(rec: ContainerRecord, o: { fromBoot: boolean }): Promise<void> {
     const status = readExitStatus(rec.paths);
     this.#health.get(rec.id)?.stop();
     this.#health.delete(rec.id);
+    const rt = new OciRuntime(rec.runtime);
+    await rt.delete(rec.id, true).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'runtime delete failed'));
+    await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'unmount failed'));
+    cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
     const code = status ? status.code : 255;
     const oom = status?.oom === true;
     rec.state = {
@@ -723,15 +727,10 @@ export class ContainerService implements ContainerBackend {
       error: status ? rec.state.error : o.fromBoot ? 'container exited while the daemon was down and left no exit status' : 'conmon exited without an exit status',
       finishedAt: (status?.at ?? new Date()).toISOString(),
     };
-    if (rec.state.health) rec.state.health = { ...rec.state.health, Status: 'unhealthy' === rec.state.health.Status ? 'unhealthy' : rec.state.health.Status };
     this.#save(rec);
     if (oom) this.#event(rec, 'oom');
     const startedMs = this.#startedAtMs.get(rec.id) ?? Date.parse(rec.state.startedAt);
     this.#event(rec, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.round((Date.now() - startedMs) / 1000))) });
-    const rt = new OciRuntime(rec.runtime);
-    await rt.delete(rec.id, true).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'runtime delete failed'));
-    await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'unmount failed'));
-    cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
   }
 
   #shouldRestart(rec: ContainerRecord): boolean {

@@ -1,0 +1,172 @@
+// Containers outlive berthd: kill -9 the daemon while containers run, start it again on the
+// same root; running containers are adopted, exits that happened meanwhile are recorded with
+// their real status, --rm containers that exited are removed, and nothing piles up (mounts,
+// conmon processes, exit files, attach sockets, runtime state, cgroups).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startDaemon, importBusybox, need, isRoot, sleep, type Daemon } from './harness.js';
+
+const daemons: Daemon[] = [];
+after(async () => {
+  for (const d of daemons) await d.cleanup();
+});
+
+interface State {
+  Status: string;
+  Pid: number;
+  ExitCode: number;
+  FinishedAt: string;
+  StartedAt: string;
+}
+
+async function create(d: Daemon, body: Record<string, unknown>): Promise<string> {
+  const r = await d.request('POST', '/containers/create', { body: { Image: 'busybox', ...body } });
+  assert.equal(r.status, 201, r.text);
+  const id = r.json<{ Id: string }>().Id;
+  const s = await d.request('POST', `/containers/${id}/start`);
+  assert.equal(s.status, 204, s.text);
+  return id;
+}
+
+async function state(d: Daemon, id: string): Promise<State & { RestartCount: number }> {
+  const r = await d.request('GET', `/containers/${id}/json`);
+  assert.equal(r.status, 200, r.text);
+  const j = r.json<{ State: State; RestartCount: number }>();
+  return { ...j.State, RestartCount: j.RestartCount };
+}
+
+async function waitFor(what: string, fn: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await fn()) return;
+    await sleep(50);
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+function conmonPids(root: string): number[] {
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8');
+      if (cmd.startsWith('/usr/bin/conmon') && cmd.includes(`${root}/`)) out.push(Number(e));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** Everything that must not pile up once all containers are gone. */
+function leftovers(d: Daemon): Record<string, number> {
+  const ls = (p: string): string[] => {
+    try {
+      return fs.readdirSync(p);
+    } catch {
+      return [];
+    }
+  };
+  const tag = path.basename(d.root);
+  let cgroups = 0;
+  for (const c of ls('/sys/fs/cgroup')) cgroups += ls(path.join('/sys/fs/cgroup', c, tag)).filter((x) => /^[0-9a-f]{64}$/.test(x)).length;
+  return {
+    mounts: fs.readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(`${d.root}/`)).length,
+    conmon: conmonPids(d.root).length,
+    exitFiles: ls(path.join(d.execRoot, 'exits')).length,
+    sockets: ls(path.join(d.execRoot, 'socks')).length,
+    runtimeState: ls(path.join(d.execRoot, 'runtimes')).reduce((n, rt) => n + ls(path.join(d.execRoot, 'runtimes', rt)).length, 0),
+    containerDirs: ls(path.join(d.dataRoot, 'containers')).length,
+    cgroups,
+  };
+}
+
+const NONE = { mounts: 0, conmon: 0, exitFiles: 0, sockets: 0, runtimeState: 0, containerDirs: 0, cgroups: 0 };
+
+test('kill -9 berthd: running containers are adopted, exits meanwhile recorded, --rm removed', async (t) => {
+  if (!need(t, isRoot(), 'root')) return;
+  const d = await startDaemon();
+  daemons.push(d);
+  await importBusybox(d);
+  const long = await create(d, { Cmd: ['sleep', '300'] });
+  const short = await create(d, { Cmd: ['sh', '-c', 'sleep 1; exit 7'] });
+  const gone = await create(d, { Cmd: ['sh', '-c', 'sleep 1'], HostConfig: { AutoRemove: true } });
+  const longPid = (await state(d, long)).Pid;
+  assert.ok(longPid > 0);
+  const conmons = conmonPids(d.root);
+  assert.equal(conmons.length, 3);
+
+  assert.notEqual(await d.stop('SIGKILL'), 0);
+  // conmon and the containers do not depend on the daemon
+  for (const p of conmons) assert.ok(fs.existsSync(`/proc/${p}`), `conmon ${p} survived`);
+  const killedAt = Date.now();
+  await sleep(2500);
+
+  await d.start();
+  const ls = await state(d, long);
+  assert.equal(ls.Status, 'running');
+  assert.equal(ls.Pid, longPid);
+  const ss = await state(d, short);
+  assert.equal(ss.Status, 'exited');
+  assert.equal(ss.ExitCode, 7);
+  const finished = Date.parse(ss.FinishedAt);
+  assert.ok(finished < killedAt + 2500 && finished > Date.parse(ss.StartedAt), `FinishedAt ${ss.FinishedAt} is when it exited`);
+  assert.equal((await d.request('GET', `/containers/${gone}/json`)).status, 404);
+
+  // the adopted container is fully managed: wait, stop, exit detection
+  const w = d.request('POST', `/containers/${long}/wait`);
+  assert.equal((await d.request('POST', `/containers/${long}/stop?t=1`)).status, 204);
+  assert.equal((await w).json<{ StatusCode: number }>().StatusCode, 137);
+  // an adopted container that exits on its own is noticed too
+  const again = await create(d, { Cmd: ['sleep', '4'] });
+  assert.notEqual(await d.stop('SIGKILL'), 0);
+  await d.start();
+  assert.equal((await state(d, again)).Status, 'running');
+  await waitFor('adopted container exit', async () => (await state(d, again)).Status === 'exited');
+  assert.equal((await state(d, again)).ExitCode, 0);
+
+  for (const id of [long, short, again]) assert.equal((await d.request('DELETE', `/containers/${id}?force=1`)).status, 204);
+  assert.deepEqual(leftovers(d), NONE);
+});
+
+test('nothing piles up over many runs (mounts, conmon, exit files, sockets, cgroups)', async (t) => {
+  if (!need(t, isRoot(), 'root')) return;
+  const d = await startDaemon();
+  daemons.push(d);
+  await importBusybox(d);
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) ids.push(await create(d, { Cmd: ['sh', '-c', 'exit 0'] }));
+  for (const id of ids) await waitFor('exit', async () => (await state(d, id)).Status === 'exited');
+  // stopped containers keep only their directory (writable layer, logs)
+  const mid = leftovers(d);
+  assert.deepEqual({ ...mid, containerDirs: 0 }, NONE);
+  assert.equal(mid['containerDirs'], 5);
+  for (const id of ids) {
+    assert.equal((await d.request('POST', `/containers/${id}/start`)).status, 204);
+  }
+  for (const id of ids) await waitFor('exit', async () => (await state(d, id)).Status === 'exited');
+  for (const id of ids) assert.equal((await d.request('DELETE', `/containers/${id}`)).status, 204);
+  assert.deepEqual(leftovers(d), NONE);
+});
+
+test('--live-restore=false: SIGTERM stops containers; always/unless-stopped start again at boot', async (t) => {
+  if (!need(t, isRoot(), 'root')) return;
+  const d = await startDaemon({ args: ['--live-restore=false'] });
+  daemons.push(d);
+  await importBusybox(d);
+  const always = await create(d, { Cmd: ['sleep', '300'], StopSignal: 'SIGKILL', HostConfig: { RestartPolicy: { Name: 'always' } } });
+  const unless = await create(d, { Cmd: ['sleep', '300'], StopSignal: 'SIGKILL', HostConfig: { RestartPolicy: { Name: 'unless-stopped' } } });
+  const plain = await create(d, { Cmd: ['sleep', '300'], StopSignal: 'SIGKILL' });
+  const stopped = await create(d, { Cmd: ['sleep', '300'], StopSignal: 'SIGKILL', HostConfig: { RestartPolicy: { Name: 'unless-stopped' } } });
+  assert.equal((await d.request('POST', `/containers/${stopped}/stop`)).status, 204);
+  assert.equal(await d.stop('SIGTERM'), 0);
+  assert.equal(conmonPids(d.root).length, 0, 'containers stopped with the daemon');
+  await d.start();
+  await waitFor('boot restarts', async () => (await state(d, always)).Status === 'running' && (await state(d, unless)).Status === 'running');
+  assert.equal((await state(d, plain)).Status, 'exited');
+  assert.equal((await state(d, stopped)).Status, 'exited', 'a manual stop is not undone');
+  for (const id of [always, unless, plain, stopped]) assert.equal((await d.request('DELETE', `/containers/${id}?force=1`)).status, 204);
+  assert.deepEqual(leftovers(d), NONE);
+});
