@@ -80,3 +80,21 @@ test('StdWriter rejects when the destination is gone', async () => {
   slow.destroy();
   await assert.rejects(p, /closed/);
 });
+
+test('writeMany: one write of many frames, the same bytes as frame-by-frame', async () => {
+  const sink = new PassThrough();
+  const chunks: Buffer[] = [];
+  sink.on('data', (d: Buffer) => chunks.push(d));
+  await new StdWriter(sink, true).writeMany([
+    { stream: STDOUT, data: Buffer.from('a\n') },
+    { stream: STDERR, data: Buffer.from('') },
+    { stream: STDERR, data: Buffer.from('b\n') },
+  ]);
+  assert.equal(chunks.length, 1);
+  assert.deepEqual(Buffer.concat(chunks), Buffer.concat([frame(STDOUT, Buffer.from('a\n')), frame(STDERR, Buffer.from('b\n'))]));
+  const raw = new PassThrough();
+  const rc: Buffer[] = [];
+  raw.on('data', (d: Buffer) => rc.push(d));
+  await new StdWriter(raw, false).writeMany([{ stream: STDOUT, data: Buffer.from('x') }, { stream: STDERR, data: Buffer.from('y') }]);
+  assert.equal(Buffer.concat(rc).toString(), 'xy');
+});

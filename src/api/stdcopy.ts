@@ -65,6 +65,30 @@ export class StdWriter {
     }
   }
 
+  /** Several chunks in one write (one frame each when multiplexed). */
+  async writeMany(chunks: readonly { stream: StdStream; data: Buffer }[]): Promise<void> {
+    const parts: Buffer[] = [];
+    let size = 0;
+    for (const c of chunks) {
+      if (c.data.length === 0) continue;
+      if (this.#mux && c.data.length > MAX_FRAME) {
+        if (parts.length) await this.#put(Buffer.concat(parts, size));
+        parts.length = 0;
+        size = 0;
+        await this.write(c.stream, c.data);
+        continue;
+      }
+      if (this.#mux) {
+        const h = frameHeader(c.stream, c.data.length);
+        parts.push(h);
+        size += 8;
+      }
+      parts.push(c.data);
+      size += c.data.length;
+    }
+    if (parts.length) await this.#put(Buffer.concat(parts, size));
+  }
+
   #put(buf: Buffer): Promise<void> {
     const out = this.#out;
     if (!out.writable || out.destroyed) return Promise.reject(closedError());

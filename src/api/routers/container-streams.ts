@@ -130,7 +130,7 @@ export function containerStreamsRouter(deps: ContainerStreamsDeps): FastifyPlugi
       res.flushHeaders();
       const writer = new StdWriter(res, !result.tty);
       try {
-        for await (const m of result.messages) await writer.write(streamNumber(m.stream), formatLogLine(m, timestamps, details));
+        for await (const batch of result.batches) await writer.writeMany(batch.map((m) => ({ stream: streamNumber(m.stream), data: formatLogLine(m, timestamps, details) })));
       } catch (err) {
         if (!ctl.signal.aborted) request.log.warn({ err }, 'logs stream failed');
       } finally {

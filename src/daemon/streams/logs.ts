@@ -2,7 +2,7 @@
 // this works for exited containers and after a daemon restart; `follow` ends when the
 // container stops.
 import { invalidArgument } from '../../errdefs/index.js';
-import { readLogs, type LogMessage } from '../../runtime/logs/index.js';
+import { readLogBatches, type LogMessage } from '../../runtime/logs/index.js';
 import type { ContainerBackend } from '../containers/index.js';
 
 export interface LogsOptions {
@@ -19,7 +19,8 @@ export interface LogsOptions {
 
 export interface LogsResult {
   tty: boolean;
-  messages: AsyncIterable<LogMessage>;
+  /** messages in batches (one batch per read of the log) */
+  batches: AsyncIterable<LogMessage[]>;
 }
 
 const RUNNING = new Set(['running', 'paused', 'restarting']);
@@ -40,13 +41,14 @@ export class ContainerLogs {
     if (follow) {
       stopped = this.#containers.wait(c.id, 'not-running', o.signal).catch(() => undefined);
     }
-    const source = readLogs(c.paths.logPath, { tail: o.tail, since: o.since, until: o.until, follow, stopped, signal: o.signal });
-    return { tty: c.config.Tty === true, messages: filterStreams(source, o.stdout, o.stderr) };
+    const source = readLogBatches(c.paths.logPath, { tail: o.tail, since: o.since, until: o.until, follow, stopped, signal: o.signal });
+    return { tty: c.config.Tty === true, batches: filterStreams(source, o.stdout, o.stderr) };
   }
 }
 
-async function* filterStreams(src: AsyncIterable<LogMessage>, stdout: boolean, stderr: boolean): AsyncGenerator<LogMessage> {
-  for await (const m of src) {
-    if (m.stream === 'stdout' ? stdout : stderr) yield m;
+async function* filterStreams(src: AsyncIterable<LogMessage[]>, stdout: boolean, stderr: boolean): AsyncGenerator<LogMessage[]> {
+  for await (const batch of src) {
+    const kept = stdout && stderr ? batch : batch.filter((m) => (m.stream === 'stdout' ? stdout : stderr));
+    if (kept.length > 0) yield kept;
   }
 }

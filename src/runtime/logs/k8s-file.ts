@@ -22,15 +22,40 @@ export interface LogMessage {
 
 const TS = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/;
 
+// Log lines come in bursts within the same second: the date part is parsed (and formatted)
+// once per second, the fraction per line.
+let parseKey = '';
+let parseBase = 0n;
+
 /** RFC 3339 with up to nanosecond precision → ns since the epoch; undefined if malformed. */
 export function parseTimestamp(s: string): bigint | undefined {
-  const m = TS.exec(s);
-  if (!m) return undefined;
-  const zone = m[3] === 'Z' ? 'Z' : (m[3] ?? 'Z').replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
-  const ms = Date.parse(`${m[1]}${zone}`);
-  if (Number.isNaN(ms)) return undefined;
-  return BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+  let i = 19;
+  let frac = 0;
+  let digits = 0;
+  if (s.charCodeAt(19) === 0x2e /* . */) {
+    for (i = 20; i < s.length; i++) {
+      const c = s.charCodeAt(i) - 0x30;
+      if (c < 0 || c > 9) break;
+      frac = frac * 10 + c;
+      digits++;
+    }
+    if (digits === 0 || digits > 9) return undefined;
+  }
+  const key = `${s.slice(0, 19)}${s.slice(i)}`;
+  if (key !== parseKey) {
+    const m = TS.exec(s);
+    if (!m) return undefined;
+    const zone = m[3] === 'Z' ? 'Z' : (m[3] ?? 'Z').replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
+    const ms = Date.parse(`${m[1]}${zone}`);
+    if (Number.isNaN(ms)) return undefined;
+    parseKey = key;
+    parseBase = BigInt(ms) * 1_000_000n;
+  }
+  return parseBase + BigInt(frac * 10 ** (9 - digits));
 }
+
+let formatSec = -1n;
+let formatPrefix = '';
 
 /** Docker's RFC3339NanoFixed in UTC: 2006-01-02T15:04:05.000000000Z */
 export function formatTimestamp(ns: bigint): string {
@@ -40,8 +65,11 @@ export function formatTimestamp(ns: bigint): string {
     frac += 1_000_000_000n;
     sec -= 1n;
   }
-  const iso = new Date(Number(sec) * 1000).toISOString(); // 2006-01-02T15:04:05.000Z
-  return `${iso.slice(0, 19)}.${frac.toString().padStart(9, '0')}Z`;
+  if (sec !== formatSec) {
+    formatSec = sec;
+    formatPrefix = new Date(Number(sec) * 1000).toISOString().slice(0, 19); // 2006-01-02T15:04:05
+  }
+  return `${formatPrefix}.${frac.toString().padStart(9, '0')}Z`;
 }
 
 const SP = 0x20;
