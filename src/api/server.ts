@@ -3,7 +3,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import type { Duplex } from 'node:stream';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { BerthError, invalidArgument, kindOf } from '../errdefs/index.js';
 import { statusForError } from './http-status.js';
@@ -32,6 +32,12 @@ type RawWithVersion = http.IncomingMessage & { [VERSION_KEY]?: string | undefine
 
 export function errorBody(err: unknown): { message: string } {
   return { message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Docker clients parse an error body only when the type is exactly "application/json" (no
+ *  charset), so JSON is sent as bytes with that header. */
+export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json').send(Buffer.from(`${JSON.stringify(body)}\n`));
 }
 
 export async function buildApi(opts: ApiServerOptions): Promise<FastifyInstance> {
@@ -91,9 +97,9 @@ export async function buildApi(opts: ApiServerOptions): Promise<FastifyInstance>
       return;
     }
     if (status === 304) return reply.code(304).send();
-    return reply.code(status).type('application/json').send(errorBody(err));
+    return sendJson(reply, status, errorBody(err));
   });
-  app.setNotFoundHandler((_request, reply) => reply.code(404).type('application/json').send({ message: 'page not found' }));
+  app.setNotFoundHandler((_request, reply) => sendJson(reply, 404, { message: 'page not found' }));
 
   for (const router of opts.routers) await app.register(router);
   await app.ready();

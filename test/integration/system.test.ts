@@ -90,3 +90,15 @@ test('SIGHUP reloads labels and log level from the config file', async (t) => {
   assert.deepEqual((await d.request('GET', '/info')).json().Labels, ['tier=reloaded']);
   assert.equal((await d.request('GET', '/_ping')).status, 200);
 });
+
+test('errors are Docker-shaped: exact JSON content type, so the docker CLI prints the message', async (t) => {
+  if (!need(t, isRoot(), 'root')) return;
+  const r = await d.request('GET', '/images/nope/json');
+  assert.equal(r.status, 404);
+  assert.equal(r.headers['content-type'], 'application/json');
+  assert.deepEqual(r.json(), { message: 'No such image: nope:latest' });
+  if (!need(t, hasDocker(), 'docker CLI')) return;
+  const rmi = await d.docker(['rmi', 'nope']);
+  assert.equal(rmi.code, 1);
+  assert.equal(rmi.stderr.trim(), 'Error response from daemon: No such image: nope:latest');
+});
