@@ -3,19 +3,19 @@
 // overlay whiteouts turned back into ".wh." entries, hardlinks emitted once and linked after.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { systemError } from '../../errdefs/index.js';
 import { OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './extract.js';
 
 const SMALL_FILE = 256 * 1024;
+const CHUNK = 256 * 1024;
 
 /** The layer at `root` as a tar stream. Errors (a missing dir, a read error) destroy the stream. */
 export function layerTar(root: string): Readable {
   const pack = tar.pack();
-  const out = new PassThrough();
   void (async () => {
     const opaque = await opaqueDirs(root);
     const seen = new Map<string, string>();
@@ -24,8 +24,12 @@ export function layerTar(root: string): Readable {
   })().catch((err: unknown) => {
     pack.destroy(err as Error);
   });
-  pipeline(pack as unknown as Readable, out).catch((err: unknown) => out.destroy(err as Error));
-  return out;
+  // a node Readable over the streamx pack: destroying it (a client went away) destroys the pack,
+  // which stops the walk and closes any open file
+  // (errors reach the consumer through the iterator; this listener only keeps streamx from
+  // treating a destroy by the consumer as an unhandled 'error')
+  pack.on('error', () => undefined);
+  return Readable.from(pack, { objectMode: false });
 }
 
 function cmp(a: string, b: string): number {
@@ -86,13 +90,47 @@ async function fileEntry(pack: tar.Pack, header: Parameters<tar.Pack['entry']>[0
     sink = pack.entry(header, (err?: Error | null) => (err ? rej(err) : res()));
   });
   done.catch(() => undefined);
-  // the file is read in chunks and written with backpressure from the pack's consumer
-  const rs = fs.createReadStream(abs);
-  for await (const chunk of rs) {
-    if (!sink.write(chunk as Buffer)) await new Promise<void>((res) => sink.once('drain', () => res()));
+  sink.on('error', () => undefined); // reported through the entry callback (done)
+  // the file is read in chunks and written with backpressure from the pack's consumer; the file
+  // handle is closed on every path (a consumer that goes away rejects drained())
+  const fh = await fsp.open(abs, 'r');
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(CHUNK);
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      if (!sink.write(bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead))) await drained(sink, pack);
+    }
+  } catch (err) {
+    sink.destroy(err as Error);
+    throw err;
+  } finally {
+    await fh.close();
   }
   sink.end(undefined);
   await done;
+}
+
+/** Wait for 'drain'; reject when the sink closes first (the consumer went away). */
+function drained(sink: ReturnType<tar.Pack['entry']>, pack: tar.Pack): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (pack.destroyed || sink.destroyed) {
+      reject(new Error('the layer tar stream was closed'));
+      return;
+    }
+    const done = (err?: Error): void => {
+      sink.off('drain', onDrain);
+      sink.off('close', onClose);
+      pack.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = (): void => done();
+    const onClose = (): void => done(new Error('the layer tar stream was closed'));
+    sink.on('drain', onDrain);
+    sink.on('close', onClose);
+    pack.on('close', onClose);
+  });
 }
 
 /** Linux dev_t encoding (glibc's gnu_dev_major/minor). */

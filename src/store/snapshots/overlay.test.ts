@@ -448,4 +448,16 @@ describe('OverlaySnapshotter', () => {
     assert.deepEqual(seen, ['manifest.json', 'blobs/sha256/x', 'after']);
     assert.equal(info?.diffId, sha256(inner));
   });
+
+  test('a consumer that stops reading a diff early leaks nothing', async (t) => {
+    if (!need(t)) return;
+    const h = newEnv();
+    const l = await apply(h, undefined, await makeTar([{ name: 'big', body: Buffer.alloc(8 * 1024 * 1024, 1) }, { name: 'small', body: 's' }]));
+    const fdsBefore = fs.readdirSync('/proc/self/fd').length;
+    const r = h.snap.diff(l.chainId);
+    for await (const _ of r) break; // destroys the stream after the first chunk
+    for (let i = 0; i < 50 && fs.readdirSync('/proc/self/fd').length > fdsBefore; i++) await new Promise((res) => setTimeout(res, 20));
+    assert.equal(fs.readdirSync('/proc/self/fd').length, fdsBefore);
+    assert.throws(() => h.snap.diff(sha256('absent')), isNotFound);
+  });
 });
