@@ -79,7 +79,7 @@ export function flagUsages(specs: readonly FlagSpec[]): string {
 }
 
 export function commandHelp(path: string, cmd: Command, aliases: string[]): string {
-  let s = `\nUsage:  ${path} ${cmd.use}\n\n${cmd.short}\n`;
+  let s = `Usage:  ${path} ${cmd.use}\n\n${cmd.short}\n`;
   if (aliases.length > 1) s += `\nAliases:\n  ${aliases.join(', ')}\n`;
   if (cmd.flags.some((f) => !f.hidden)) s += `\nOptions:\n${flagUsages(cmd.flags)}\n`;
   return s;

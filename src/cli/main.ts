@@ -28,7 +28,7 @@ function rootHelp(): string {
   const common = ROOT.slice(0, 6).filter((e) => !e.sub);
   const rest = ROOT.slice(6).filter((e) => !e.sub);
   return (
-    `\nUsage:  berth [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n\nCommon Commands:\n${common.map(line).join('\n')}\n\n` +
+    `Usage:  berth [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n\nCommon Commands:\n${common.map(line).join('\n')}\n\n` +
     `Management Commands:\n${groups.map(line).join('\n')}\n\nCommands:\n${rest.map(line).join('\n')}\n\n` +
     `Global Options:\n${flagUsages(ROOT_FLAGS)}\n\nRun 'berth COMMAND --help' for more information on a command.\n`
   );
@@ -36,7 +36,7 @@ function rootHelp(): string {
 
 function groupHelp(pathName: string, entry: Entry): string {
   const subs = entry.sub ?? [];
-  return `\nUsage:  ${pathName} COMMAND\n\n${entry.short}\n\nCommands:\n${subs.map((e) => `  ${e.name.padEnd(11)} ${e.short}`).join('\n')}\n\nRun '${pathName} COMMAND --help' for more information on a command.\n`;
+  return `Usage:  ${pathName} COMMAND\n\n${entry.short}\n\nCommands:\n${subs.map((e) => `  ${e.name.padEnd(11)} ${e.short}`).join('\n')}\n\nRun '${pathName} COMMAND --help' for more information on a command.\n`;
 }
 
 function expandHome(p: string): string {

@@ -71,8 +71,11 @@ export async function renderProgress(ctx: CommandContext, src: AsyncIterable<Buf
   }
 }
 
-/** Run an operation per argument, printing each error and failing at the end (docker's rm, stop...). */
-export async function forEachArg(ctx: CommandContext, args: readonly string[], fn: (arg: string) => Promise<void>): Promise<number> {
+/**
+ * Run an operation per argument, printing each error and failing at the end (docker's rm,
+ * stop...). With `deferErrors`, errors are returned for printing after the output (inspect).
+ */
+export async function forEachArg(ctx: CommandContext, args: readonly string[], fn: (arg: string) => Promise<void>, opts: { deferErrors?: string[] } = {}): Promise<number> {
   let failed = false;
   for (const a of args) {
     try {
@@ -81,7 +84,9 @@ export async function forEachArg(ctx: CommandContext, args: readonly string[], f
       if (err instanceof BerthError && err.kind === 'unavailable') throw err;
       failed = true;
       const msg = err instanceof Error ? err.message : String(err);
-      ctx.err(isFromDaemon(err) ? `Error response from daemon: ${msg}\n` : `${msg}\n`);
+      const line = isFromDaemon(err) ? `Error response from daemon: ${msg}\n` : `${msg}\n`;
+      if (opts.deferErrors) opts.deferErrors.push(line);
+      else ctx.err(line);
     }
   }
   return failed ? 1 : 0;

@@ -38,7 +38,9 @@ export const command: Command = {
         }
       }
       if (got !== undefined) found.push(got);
-      else errors.push(type === '' ? `Error: No such object: ${name}` : type === 'image' || type === 'container' ? `Error: No such ${type}: ${name}` : `Error: unsupported type ${JSON.stringify(type)} for ${name}${lastErr ? '' : ''}`);
+      else if (type === '') errors.push(`Error: No such object: ${name}`);
+      else if (lastErr instanceof Error) errors.push(`Error response from daemon: ${lastErr.message}`);
+      else errors.push(`Error: unsupported type ${JSON.stringify(type)} for ${name}`);
     }
     if (found.length > 0 || flags.string('format') === '') printInspect(ctx, found, flags.string('format'));
     if (errors.length > 0) {

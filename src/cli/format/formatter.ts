@@ -52,6 +52,22 @@ export function execute(tmpl: Template, data: unknown): string {
   }
 }
 
+/** Go's json.Marshal: like JSON.stringify, but <, > and & are escaped as \u003c, \u003e, \u0026. */
+export function goJson(v: unknown): string {
+  return (JSON.stringify(v) ?? 'null').replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** docker marshals a row as a map: keys sorted, methods (functions) left out. */
+function sortedKeys(v: unknown): unknown {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) {
+    const x = (v as Record<string, unknown>)[k];
+    if (typeof x !== 'function') out[k] = x;
+  }
+  return out;
+}
+
 export interface RenderOptions {
   format: string;
   /** Header names by field ("ID" -> "IMAGE ID"). */
@@ -65,7 +81,7 @@ export interface RenderOptions {
 /** Render rows with a docker format string; returns the text to print. */
 export function renderRows(opts: RenderOptions): string {
   const { format } = opts;
-  if (isJson(format)) return opts.rows.map((r) => `${JSON.stringify(opts.json ? opts.json(r) : r)}\n`).join('');
+  if (isJson(format)) return opts.rows.map((r) => `${goJson(sortedKeys(opts.json ? opts.json(r) : r))}\n`).join('');
   const tmpl = compile(preFormat(format));
   let body = '';
   for (const row of opts.rows) body += `${execute(tmpl, row)}\n`;

@@ -658,6 +658,19 @@ export class Template {
       }
       return fn(...args);
     }
+    if ((cmd.length > 1 || final) && (head.t === 'field' || head.t === 'var' || head.t === 'dot') && head.chain.length > 0) {
+      // a method call with arguments: {{.Label "com.example"}}
+      const chain = head.chain;
+      const base = head.t === 'var' ? scope.vars.get(head.name) : dot;
+      const receiver = chain.slice(0, -1).reduce(field, base);
+      const name = chain[chain.length - 1] as string;
+      const method = receiver && typeof receiver === 'object' ? (receiver as Record<string, unknown>)[name] : undefined;
+      if (typeof method === 'function') {
+        const args = cmd.slice(1).map((o) => this.#operand(o, dot, scope));
+        if (final) args.push(final.v);
+        return (method as (...a: unknown[]) => unknown).apply(receiver, args);
+      }
+    }
     if (cmd.length > 1 || final) throw new TemplateError(`can't give argument to non-function ${describe(head)}`);
     return this.#operand(head, dot, scope);
   }

@@ -99,5 +99,5 @@ export function goTimeString(d: Date): string {
   const off = -d.getTimezoneOffset();
   const pad = (n: number): string => String(Math.trunc(Math.abs(n))).padStart(2, '0');
   const zone = off === 0 ? 'UTC' : `${off > 0 ? '+' : '-'}${pad(off / 60)}`;
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${off > 0 ? '+' : '-'}${pad(off / 60)}${pad(off % 60)} ${zone}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${off >= 0 ? '+' : '-'}${pad(off / 60)}${pad(off % 60)} ${zone}`;
 }

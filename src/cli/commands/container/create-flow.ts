@@ -25,7 +25,7 @@ async function pull(ctx: CommandContext, image: string, platform: string | undef
     res = await ctx.client().pullImage({ fromImage, ...(ref.digest === undefined ? { tag: ref.tag ?? 'latest' } : {}), ...(platform ? { platform } : {}) });
   } catch (err) {
     if (err instanceof BerthError && err.kind === 'not-found' && err.message === 'page not found') {
-      throw new StatusError(125, `berth: Error response from daemon: pulling images is not supported by this daemon yet (no pull route); import or load ${familiarString(ref)} first\n\nRun '${ctx.path} --help' for more information`);
+      throw new BerthError('not-implemented', `pulling images is not supported by this daemon yet (no pull route): import or load ${familiarString(ref)} first`, { details: { fromDaemon: true } });
     }
     throw err;
   }
@@ -46,12 +46,7 @@ export async function createContainer(ctx: CommandContext, req: CreateRequest, q
       throw runError(ctx, new Error(`failed to create the container ID file: ${(e as Error).message}`));
     }
   }
-  let display: string;
-  try {
-    display = familiarString(parseNormalizedNamed(image));
-  } catch (e) {
-    throw runError(ctx, e);
-  }
+  const display = familiarString(parseNormalizedNamed(image));
   const opts = { ...(req.name !== undefined ? { name: req.name } : {}), ...(req.platform !== undefined ? { platform: req.platform } : {}) };
   try {
     if (req.pull === 'always') await pull(ctx, image, req.platform, quiet);
@@ -69,7 +64,6 @@ export async function createContainer(ctx: CommandContext, req: CreateRequest, q
     return created.Id;
   } catch (err) {
     if (cidWritten && req.cidfile !== undefined) fs.rmSync(req.cidfile, { force: true });
-    if (err instanceof BerthError && err.kind === 'unavailable') throw err;
-    throw runError(ctx, err);
+    throw err;
   }
 }

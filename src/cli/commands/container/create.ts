@@ -2,6 +2,7 @@
 import type { Command } from '../../command.js';
 import { CREATE_FLAGS, buildCreateRequest } from './options.js';
 import { createContainer, runError } from './create-flow.js';
+import { parseNormalizedNamed } from '../../reference.js';
 
 export const command: Command = {
   use: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
@@ -13,9 +14,11 @@ export const command: Command = {
     let req;
     try {
       req = buildCreateRequest(flags, flags.args);
+      parseNormalizedNamed(flags.args[0] as string);
     } catch (e) {
       throw runError(ctx, e);
     }
+    // Daemon errors from create print plainly and exit 1, as docker create does.
     const id = await createContainer(ctx, req, flags.bool('quiet'));
     ctx.out(`${id}\n`);
     return 0;

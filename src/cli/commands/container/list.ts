@@ -84,7 +84,7 @@ export function containerRow(c: ContainerSummary, opts: { trunc: boolean; now?: 
     Ports: displayablePorts(c.Ports ?? []),
     State: c.State,
     Status: c.Status,
-    Size: c.SizeRw === undefined && c.SizeRootFs === undefined ? '0B' : `${humanSize(c.SizeRw ?? 0, 3)} (virtual ${humanSize(c.SizeRootFs ?? 0, 3)})`,
+    Size: (c.SizeRootFs ?? 0) > 0 ? `${humanSize(c.SizeRw ?? 0, 3)} (virtual ${humanSize(c.SizeRootFs ?? 0, 3)})` : humanSize(c.SizeRw ?? 0, 3),
     Names: names.join(','),
     Labels: Object.keys(labels)
       .map((k) => `${k}=${labels[k]}`)
@@ -92,6 +92,7 @@ export function containerRow(c: ContainerSummary, opts: { trunc: boolean; now?: 
     Mounts: (c.Mounts ?? []).map((m) => (m.Name ? (trunc ? m.Name.slice(0, 15) : m.Name) : (m.Source ?? ''))).join(','),
     Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort().join(','),
     LocalVolumes: String((c.Mounts ?? []).filter((m) => m.Name).length),
+    Platform: null,
     Label(name: string): string {
       return labels[name] ?? '';
     },
@@ -140,7 +141,7 @@ export const command: Command = {
     else if (format === '' || format === 'table') format = `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${size ? '\t{{.Size}}' : ''}`;
     const now = Date.now();
     const rows = list.map((c) => containerRow(c, { trunc: !flags.bool('no-trunc'), now }));
-    ctx.out(renderRows({ format, headers: PS_HEADERS, rows, json: (r) => ({ ...(r as object), Label: undefined }) }));
+    ctx.out(renderRows({ format, headers: PS_HEADERS, rows }));
     return 0;
   },
 };

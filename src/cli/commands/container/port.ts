@@ -21,7 +21,7 @@ export const command: Command = {
       if (!/^\d+$/.test(p)) throw new StatusError(1, `Error: invalid port (${p}): strconv.ParseUint: parsing ${JSON.stringify(p)}: invalid syntax`);
       const key = `${p}/${proto}`;
       const bindings = ports[key];
-      if (!bindings || bindings.length === 0) throw new StatusError(1, `Error: No public port '${key}' published for ${id}`);
+      if (!bindings || bindings.length === 0) throw new StatusError(1, `Error: No public port '${want}' published for ${id}`);
       for (const b of bindings) ctx.out(`${hostPort(b.HostIp, b.HostPort)}\n`);
       return 0;
     }

@@ -3,6 +3,7 @@
 import type { Command } from '../../command.js';
 import { BerthError } from '../../../errdefs/index.js';
 import { CREATE_FLAGS, RUN_ONLY_FLAGS, buildCreateRequest } from './options.js';
+import { parseNormalizedNamed } from '../../reference.js';
 import { createContainer, runError } from './create-flow.js';
 import { monitorTtySize, proxySignals, pumpStreams } from './streams.js';
 import { StatusError, startFailureStatus } from '../../exit-codes.js';
@@ -17,6 +18,7 @@ export const command: Command = {
     let req;
     try {
       req = buildCreateRequest(flags, flags.args);
+      parseNormalizedNamed(flags.args[0] as string);
     } catch (e) {
       throw runError(ctx, e);
     }
@@ -26,15 +28,21 @@ export const command: Command = {
     const autoRemove = (body['HostConfig'] as { AutoRemove?: boolean }).AutoRemove === true;
     if (!detach && tty && body['AttachStdin'] === true && !ctx.stdin.isTTY) throw runError(ctx, new Error('the input device is not a TTY'), 1);
     const client = ctx.client();
-    const id = await createContainer(ctx, req, flags.bool('quiet'));
+    let id: string;
+    try {
+      id = await createContainer(ctx, req, flags.bool('quiet'));
+    } catch (err) {
+      if (err instanceof BerthError && err.kind === 'unavailable') throw err;
+      throw runError(ctx, err);
+    }
 
+    if (detach || (body['AttachStdout'] !== true && body['AttachStderr'] !== true)) ctx.out(`${id}\n`);
     if (detach) {
       try {
         await client.startContainer(id);
       } catch (err) {
         throw runError(ctx, err, startFailureStatus(err));
       }
-      ctx.out(`${id}\n`);
       return 0;
     }
 

@@ -32,7 +32,7 @@ export const command: Command = {
     });
     let format = flags.string('format');
     if (flags.bool('quiet')) format = '{{.ID}}';
-    else if (format === '' || format === 'table') format = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
+    else if (format === '' || format === 'table') format = human ? 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}' : 'table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
     ctx.out(renderRows({ format, headers: { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' }, rows }));
     return 0;
   },

@@ -12,10 +12,12 @@ export const command: Command = {
   ],
   async run(ctx, flags) {
     const found: unknown[] = [];
+    const errors: string[] = [];
     const code = await forEachArg(ctx, flags.args, async (name) => {
       found.push(await ctx.client().inspectImage(name));
-    });
+    }, { deferErrors: errors });
     if (found.length > 0 || flags.string('format') === '') printInspect(ctx, found, flags.string('format'));
+    ctx.err(errors.join(''));
     return code;
   },
 };

@@ -33,7 +33,7 @@ function row(img: ImageSummary, repo: string, tag: string, digest: string, trunc
     Size: humanSize(img.Size, 3),
     Tag: tag,
     UniqueSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.Size - img.SharedSize, 3),
-    VirtualSize: humanSize(img.VirtualSize ?? img.Size, 3),
+    VirtualSize: humanSize(img.VirtualSize ?? img.Size),
   };
 }
 

@@ -13,8 +13,8 @@ export const command: Command = {
     let ref;
     try {
       ref = parseNormalizedNamed(target);
-    } catch {
-      throw new StatusError(1, `Error parsing reference: ${JSON.stringify(target)} is not a valid repository/tag: invalid reference format`);
+    } catch (e) {
+      throw new StatusError(1, `Error parsing reference: ${JSON.stringify(target)} is not a valid repository/tag: ${(e as Error).message}`);
     }
     if (ref.digest !== undefined) throw new StatusError(1, 'refusing to create a tag with a digest reference');
     await ctx.client().tagImage(source, ref.name, ref.tag ?? 'latest');
