@@ -142,6 +142,8 @@ export function conmonExecArgs(o: ConmonExecOptions): string[] {
     '--exit-dir', path.join(o.dir, 'exit'),
     '--socket-dir-path', o.socketDir,
     '--log-level', 'error',
+    // the exec log is thrown away with the session: no fsync at the end
+    '--no-sync-log',
   );
   if (o.attach) a.push('--exec-attach');
   if (o.stdin) a.push('-i');
