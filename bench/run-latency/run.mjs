@@ -1,0 +1,244 @@
+// bench/run-latency: how fast berth runs containers, against plain runc/crun on the same rootfs.
+//   node_modules/node/bin/node bench/run-latency/run.mjs [--runs N] [--concurrent N]
+// (or bench/run-latency/run). Needs root, a built tree (npm run build), crun/runc/conmon and
+// busybox-static. Starts its own berthd on a temporary root and removes everything it started:
+// containers, conmon processes (by PID), mounts, cgroups, the temporary root.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const RUNS = opt('--runs', 20);
+const CONCURRENT = opt('--concurrent', 50);
+
+if (process.getuid?.() !== 0) {
+  console.error('run-latency: needs root');
+  process.exit(1);
+}
+const root = fs.mkdtempSync('/tmp/bt-bench-');
+const tag = path.basename(root);
+const socket = path.join(root, 'berth.sock');
+const env = { ...process.env, DOCKER_HOST: `unix://${socket}`, BERTH_HOST: `unix://${socket}`, DOCKER_CONFIG: path.join(root, 'docker-config'), BERTH_CONFIG: path.join(root, 'berth-config') };
+let daemon;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const ms = (x) => `${x.toFixed(1)} ms`;
+const which = (c) => spawnSync('sh', ['-c', `command -v ${c}`], { encoding: 'utf8' }).stdout.trim() || undefined;
+
+function request(method, p, body) {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+    const headers = payload === undefined ? {} : { 'content-type': Buffer.isBuffer(body) ? 'application/x-tar' : 'application/json', 'content-length': Buffer.byteLength(payload) };
+    const req = http.request({ socketPath: socket, method, path: p, headers, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (d) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+function timeCmd(cmd, argv, opts = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', env, ...opts });
+  const t = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return t;
+}
+
+function rss(pid) {
+  try {
+    const st = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const roll = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return { rss: Number(/VmRSS:\s+(\d+)/.exec(st)?.[1] ?? 0), anon: Number(/RssAnon:\s+(\d+)/.exec(st)?.[1] ?? 0), pss: Number(/Pss:\s+(\d+)/.exec(roll)?.[1] ?? 0) };
+  } catch {
+    return { rss: 0, anon: 0, pss: 0 };
+  }
+}
+
+function conmonPids() {
+  const out = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const c = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8');
+      if (c.startsWith('/usr/bin/conmon') && c.includes(`${root}/`)) out.push(Number(e));
+    } catch {}
+  }
+  return out;
+}
+
+function cleanup() {
+  if (daemon && daemon.exitCode === null) daemon.kill('SIGKILL');
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(`${root}/`)) process.kill(Number(e), 'SIGKILL');
+    } catch {}
+  }
+  const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(`${root}/`)).sort((a, b) => b.length - a.length);
+  for (const m of mounts) spawnSync('umount', ['-l', m]);
+  for (const c of ['', ...fs.readdirSync('/sys/fs/cgroup')]) {
+    const dir = path.join('/sys/fs/cgroup', c, tag);
+    if (!fs.existsSync(dir)) continue;
+    for (const sub of fs.readdirSync(dir, { withFileTypes: true })) if (sub.isDirectory()) try { fs.rmdirSync(path.join(dir, sub.name)); } catch {}
+    try { fs.rmdirSync(dir); } catch {}
+  }
+  fs.rmSync(root, { recursive: true, force: true });
+}
+
+async function startDaemon() {
+  fs.writeFileSync(path.join(root, 'daemon.json'), '{}');
+  const log = fs.openSync(path.join(root, 'berthd.log'), 'a');
+  daemon = spawn(path.join(REPO, 'bin/berthd'), ['--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'run'), '-H', `unix://${socket}`, '--pidfile', path.join(root, 'berthd.pid'), '--cgroup-parent', `/${tag}`, '--config-file', path.join(root, 'daemon.json')], { stdio: ['ignore', log, log] });
+  for (let i = 0; i < 400; i++) {
+    if (daemon.exitCode !== null) throw new Error(`berthd exited: ${fs.readFileSync(path.join(root, 'berthd.log'), 'utf8')}`);
+    try {
+      if ((await request('GET', '/_ping')).status === 200) return;
+    } catch {}
+    await sleep(25);
+  }
+  throw new Error('berthd did not start');
+}
+
+/** A bundle over the same busybox rootfs for plain runc/crun runs. */
+function plainBundle(rootfs) {
+  const b = path.join(root, 'plain');
+  fs.mkdirSync(b, { recursive: true });
+  const spec = {
+    ociVersion: '1.0.2',
+    process: { terminal: false, user: { uid: 0, gid: 0 }, args: ['/bin/true'], env: ['PATH=/bin:/usr/bin'], cwd: '/', capabilities: { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] }, noNewPrivileges: true },
+    root: { path: rootfs, readonly: true },
+    hostname: 'plain',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }], cgroupsPath: `/${tag}/plain` },
+  };
+  fs.writeFileSync(path.join(b, 'config.json'), JSON.stringify(spec));
+  return b;
+}
+
+const results = {};
+try {
+  const tar = path.join(root, 'busybox.tar');
+  spawnSync(path.join(REPO, 'scripts/mk-busybox-rootfs'), [tar], { stdio: 'ignore' });
+  await startDaemon();
+  await sleep(500);
+  results.idleRssKiB = rss(daemon.pid);
+  const imp = await request('POST', `/images/create?fromSrc=-&repo=busybox&tag=latest&changes=${encodeURIComponent('CMD ["sh"]')}`, fs.readFileSync(tar));
+  if (imp.status !== 200) throw new Error(`import failed: ${imp.text}`);
+
+  // 1. run --rm --network none busybox true, through a client
+  const berthRun = ['run', '--rm', '--network', 'none', 'busybox', 'true'];
+  const client = spawnSync(path.join(REPO, 'bin/berth'), berthRun, { env, encoding: 'utf8' }).status === 0 ? ['berth', path.join(REPO, 'bin/berth')] : which('docker') ? ['docker', 'docker'] : undefined;
+  if (client) {
+    timeCmd(client[1], berthRun); // warm-up
+    const t = [];
+    for (let i = 0; i < RUNS; i++) t.push(timeCmd(client[1], berthRun));
+    results.clientRun = { client: client[0], median: median(t) };
+  }
+  // 1b. the same through the API (create + wait + start + wait + delete), no client start-up
+  const api = [];
+  for (let i = 0; i < RUNS + 1; i++) {
+    const t0 = process.hrtime.bigint();
+    const c = await request('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'none', AutoRemove: true } });
+    const id = JSON.parse(c.text).Id;
+    const w = request('POST', `/containers/${id}/wait?condition=removed`);
+    const s = await request('POST', `/containers/${id}/start`);
+    if (s.status !== 204) throw new Error(`start: ${s.text}`);
+    await w;
+    if (i > 0) api.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  results.apiRun = median(api);
+
+  // 2. plain runc run / crun run of the same rootfs
+  const rootfs = path.join(root, 'rootfs');
+  fs.mkdirSync(rootfs);
+  spawnSync('tar', ['-C', rootfs, '-xf', tar]);
+  const bundle = plainBundle(rootfs);
+  for (const [name, cmd, pre] of [['runc', which('runc'), []], ['crun', which('crun'), [path.join(REPO, 'libexec/crun-unshare')]]]) {
+    if (!cmd) continue;
+    const st = path.join(root, `state-${name}`);
+    const argv = (id) => [...pre.slice(1), ...(pre.length ? [cmd] : []), '--root', st, 'run', '--bundle', bundle, id];
+    const bin = pre[0] ?? cmd;
+    // crun needs the wrapper only where the probe said so; try direct first
+    let useBin = bin;
+    let mk = argv;
+    if (name === 'crun' && spawnSync(cmd, ['--root', st, 'run', '--bundle', bundle, 'probe'], { stdio: 'ignore' }).status === 0) {
+      useBin = cmd;
+      mk = (id) => ['--root', st, 'run', '--bundle', bundle, id];
+    }
+    const t = [];
+    for (let i = 0; i < RUNS + 1; i++) {
+      const d = timeCmd(useBin, mk(`${name}${i}`));
+      if (i > 0) t.push(d);
+    }
+    results[name] = median(t);
+  }
+
+  // 3. N concurrent `run -d busybox sleep 300` starts (create + start over the API)
+  const t0 = process.hrtime.bigint();
+  const ids = await Promise.all(
+    Array.from({ length: CONCURRENT }, async () => {
+      const c = await request('POST', '/containers/create', { Image: 'busybox', Cmd: ['sleep', '300'], HostConfig: { NetworkMode: 'none' } });
+      const id = JSON.parse(c.text).Id;
+      const s = await request('POST', `/containers/${id}/start`);
+      if (s.status !== 204) throw new Error(`start: ${s.text}`);
+      return id;
+    }),
+  );
+  results.concurrentMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  await sleep(1000);
+  const conmons = conmonPids();
+  const cm = conmons.map(rss);
+  const after = rss(daemon.pid);
+  results.running = conmons.length;
+  results.conmonRssKiB = cm.reduce((a, b) => a + b.rss, 0) / Math.max(1, cm.length);
+  results.conmonPssKiB = cm.reduce((a, b) => a + b.pss, 0) / Math.max(1, cm.length);
+  results.berthdAddedKiB = (after.rss - results.idleRssKiB.rss) / CONCURRENT;
+  const t1 = process.hrtime.bigint();
+  await Promise.all(ids.map((id) => request('DELETE', `/containers/${id}?force=1`)));
+  results.removeMs = Number(process.hrtime.bigint() - t1) / 1e6;
+
+  const r = results;
+  const line = (k, v) => console.log(`${k.padEnd(46)} ${v}`);
+  console.log(`run-latency (${RUNS} runs each, medians; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)})`);
+  if (r.clientRun) line(`${r.clientRun.client} run --rm --network none busybox true`, ms(r.clientRun.median));
+  line('API create+start+wait(removed), --rm', ms(r.apiRun));
+  if (r.runc !== undefined) line('plain runc run (same rootfs)', ms(r.runc));
+  if (r.crun !== undefined) line('plain crun run (same rootfs)', ms(r.crun));
+  if (r.runc !== undefined) line('  ratio API run / runc run (target < 3x)', `${(r.apiRun / r.runc).toFixed(2)}x`);
+  if (r.runc !== undefined && r.clientRun) line('  ratio client run / runc run', `${(r.clientRun.median / r.runc).toFixed(2)}x`);
+  line(`${CONCURRENT} concurrent run -d busybox sleep 300 (target < 1.5 s)`, ms(r.concurrentMs));
+  line(`remove -f of ${CONCURRENT}`, ms(r.removeMs));
+  line('berthd idle RSS (target < 80 MB)', `${(r.idleRssKiB.rss / 1024).toFixed(1)} MiB (anon ${(r.idleRssKiB.anon / 1024).toFixed(1)}, PSS ${(r.idleRssKiB.pss / 1024).toFixed(1)})`);
+  line('per running container: conmon RSS / PSS', `${(r.conmonRssKiB / 1024).toFixed(2)} / ${(r.conmonPssKiB / 1024).toFixed(2)} MiB`);
+  line('per running container: berthd growth', `${(r.berthdAddedKiB / 1024).toFixed(2)} MiB`);
+  line('per running container total (PSS + growth, target < 3 MB)', `${((r.conmonPssKiB + Math.max(0, r.berthdAddedKiB)) / 1024).toFixed(2)} MiB`);
+  if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(r, null, 2));
+} catch (err) {
+  console.error(`run-latency failed: ${err.stack ?? err}`);
+  process.exitCode = 1;
+} finally {
+  if (daemon && daemon.exitCode === null) {
+    daemon.kill('SIGTERM');
+    await new Promise((r) => { daemon.once('exit', r); setTimeout(r, 10000); });
+  }
+  cleanup();
+}
