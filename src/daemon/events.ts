@@ -24,8 +24,13 @@ export interface EventQuery {
 
 const KEEP = 1024;
 
+// Wall-clock nanoseconds that never go backwards within the process: the epoch at start-up plus
+// the monotonic clock since then.
+const EPOCH_NS = BigInt(Date.now()) * 1_000_000n;
+const HR_START = process.hrtime.bigint();
+
 export function nowNano(): bigint {
-  return BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+  return EPOCH_NS + (process.hrtime.bigint() - HR_START);
 }
 
 function matchesOne(values: string[] | undefined, candidates: (string | undefined)[]): boolean {
