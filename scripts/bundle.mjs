@@ -25,3 +25,20 @@ if (fs.existsSync(entry)) {
     logLevel: 'warning',
   });
 }
+
+// berth's registry server as its own file (dist/berth-registry.mjs), imported only by
+// `berth registry ...` (src/cli/commands/registry/load-server.ts); packages stay in node_modules.
+const registryEntry = 'src/registry/server/index.ts';
+if (fs.existsSync(registryEntry)) {
+  await build({
+    entryPoints: { 'berth-registry': registryEntry },
+    outdir: 'dist',
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    logLevel: 'warning',
+  });
+}

@@ -44,6 +44,8 @@ const L = {
   containerPrune: () => import('./commands/container/prune.js'),
   containerInspect: () => import('./commands/container/inspect.js'),
   port: () => import('./commands/container/port.js'),
+  registryServe: () => import('./commands/registry/serve.js'),
+  registryGc: () => import('./commands/registry/gc.js'),
 };
 
 const D = {
@@ -123,6 +125,14 @@ export const ROOT: Entry[] = [
       { name: 'rm', aliases: ['remove'], short: D.rmi, load: L.rmi },
       { name: 'save', short: D.save, load: L.save },
       { name: 'tag', short: D.tag, load: L.tag },
+    ],
+  },
+  {
+    name: 'registry',
+    short: "Run berth's own image registry",
+    sub: [
+      { name: 'gc', short: 'Remove registry manifests and blobs that no tag reaches', load: L.registryGc },
+      { name: 'serve', short: 'Run an OCI distribution registry', load: L.registryServe },
     ],
   },
   {

@@ -320,3 +320,63 @@ export async function importBusybox(d: Daemon, ref = 'busybox:latest'): Promise<
   if (!id.startsWith('sha256:')) throw new Error(`import returned no image ID: ${r.text}`);
   return id;
 }
+
+// ---------------------------------------------------------------- berth's own registry server
+
+export interface BerthRegistry {
+  /** "http://127.0.0.1:PORT" (https with --tls-cert) */
+  readonly url: string;
+  /** "127.0.0.1:PORT", for image references */
+  readonly addr: string;
+  readonly port: number;
+  readonly root: string;
+  readonly logFile: string;
+  readonly pid: number;
+  /** SIGTERM by PID; resolves with the exit code (SIGKILL after 10 s). */
+  stop(): Promise<number | null>;
+  /** stop(), then remove the root (when this helper created it) and the log. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Start `berth registry serve` on 127.0.0.1 with a free port and a temporary root (or `root`);
+ * extra flags in `args` (--htpasswd, --tls-cert/--tls-key, --read-only).
+ */
+export async function startBerthRegistry(opts: { args?: string[]; root?: string } = {}): Promise<BerthRegistry> {
+  const own = opts.root === undefined;
+  const root = opts.root ?? fs.mkdtempSync('/tmp/bt-registry-');
+  const logFile = `${fs.mkdtempSync('/tmp/bt-registry-log-')}/registry.log`;
+  const log = fs.openSync(logFile, 'a');
+  const child = spawn(BERTH, ['registry', 'serve', '--addr', '127.0.0.1:0', '--root', root, ...(opts.args ?? [])], { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  let exited: number | null | undefined;
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve((exited = code))));
+  const stop = async (): Promise<number | null> => {
+    if (exited !== undefined || child.pid === undefined) return exited ?? null;
+    process.kill(child.pid, 'SIGTERM');
+    const timer = setTimeout(() => child.pid !== undefined && exited === undefined && process.kill(child.pid, 'SIGKILL'), 10_000);
+    const code = await exit;
+    clearTimeout(timer);
+    return code;
+  };
+  const cleanup = async (): Promise<void> => {
+    await stop();
+    if (own) fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(path.dirname(logFile), { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const text = fs.readFileSync(logFile, 'utf8');
+    for (const line of text.split('\n')) {
+      if (!line.includes('registry listening')) continue;
+      const info = JSON.parse(line) as { url: string; addr: string };
+      const port = Number(info.addr.split(':').at(-1));
+      return { url: info.url, addr: `127.0.0.1:${port}`, port, root, logFile, pid: child.pid as number, stop, cleanup };
+    }
+    if (exited !== undefined) break;
+    await sleep(20);
+  }
+  const text = fs.readFileSync(logFile, 'utf8');
+  await cleanup();
+  throw new Error(`berth registry serve did not start:\n${text}`);
+}
