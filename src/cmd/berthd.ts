@@ -11,6 +11,8 @@ import { buildApi, listen, type Listener } from '../api/server.js';
 import { HijackRouter } from '../api/hijack.js';
 import { systemRouter } from '../api/routers/system.js';
 import { imagesRouter } from '../api/routers/images.js';
+import { distributionRouter } from '../api/routers/distribution.js';
+import { DistributionService } from '../daemon/distribution/index.js';
 import { imageSummaryToWire } from '../api/compat/images.js';
 import { ImageService } from '../daemon/images/service.js';
 import { LocalContentStore, OverlaySnapshotter } from '../store/index.js';
@@ -96,7 +98,16 @@ async function main(): Promise<number> {
     const systemProviders: SystemProviders = { imageCount: () => images.count(), diskUsage: { images: async () => { const u = await images.diskUsage(); return { layersSize: u.layersSize, images: u.images.map(imageSummaryToWire) }; } } };
     const system = new SystemService(config, systemProviders);
     routers.push(systemRouter({ system, events }));
-    routers.push(imagesRouter({ images }));
+    // distribution: pull, push, login, search against registries.
+    const distribution = new DistributionService({
+      images, content, snapshots, logger: logger.child({ component: 'distribution' }),
+      maxConcurrentDownloads: config.maxConcurrentDownloads, maxConcurrentUploads: config.maxConcurrentUploads,
+      maxDownloadAttempts: (config.raw['max-download-attempts'] as number | undefined) ?? 5,
+      registryMirrors: config.registryMirrors, insecureRegistries: config.insecureRegistries, userAgent: `berth/${BERTH_VERSION}`,
+    });
+    closers.push({ name: 'distribution', close: () => distribution.close() });
+    routers.push(imagesRouter({ images, distribution }));
+    routers.push(distributionRouter({ distribution }));
     // containers: runtimes probed, running containers adopted; closes before the database does.
     const containers = await setupContainers({ config, db, events, images, rootfs: snapshots, logger: logger.child({ component: 'containers' }) });
     closers.unshift({ name: 'containers', close: () => containers.service.close() });

@@ -1,10 +1,13 @@
 // Image routes (offline part): import (/images/create?fromSrc=-), load, save, list, inspect,
 // history, tag, remove, prune. Names may contain slashes ("localhost:5000/a/b:c"), so the
 // per-image routes are one wildcard per method, split on the known suffixes (Docker's {name:.*}).
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidArgument, notFound, notImplemented } from '../../errdefs/index.js';
 import type { ImageService } from '../../daemon/images/service.js';
+import type { DistributionService, ProgressEvent } from '../../daemon/distribution/index.js';
+import { decodeAuthHeader } from '../../registry/client/auth.js';
+import { progressToWire } from '../compat/progress.js';
 import type { ProgressMessage } from '../../engine-api/image.js';
 import { deleteItemToWire, historyToWire, imageInspectToWire, imageSummaryToWire } from '../compat/images.js';
 import { qBool, qFilters, qString, type Query } from '../params.js';
@@ -12,6 +15,34 @@ import { versionAtLeast } from '../version.js';
 
 export interface ImagesRouterDeps {
   images: ImageService;
+  /** pull and push (absent: /images/create?fromImage= answers not-implemented) */
+  distribution?: DistributionService;
+}
+
+/**
+ * Stream progress events as JSON lines. An error before the first event is an HTTP error (as
+ * dockerd, whose output is not flushed yet); later errors end the stream with an errorDetail line.
+ */
+async function progressStream(reply: FastifyReply, events: AsyncIterable<ProgressEvent>): Promise<FastifyReply> {
+  const it = events[Symbol.asyncIterator]();
+  const first = await it.next();
+  async function* lines(): AsyncGenerator<string> {
+    let r = first;
+    try {
+      while (!r.done) {
+        yield line(progressToWire(r.value));
+        r = await it.next();
+      }
+    } catch (err) {
+      yield errorLine(err);
+    }
+  }
+  return reply.header('content-type', 'application/json').send(Readable.from(lines()));
+}
+
+function registryAuth(request: FastifyRequest): ReturnType<typeof decodeAuthHeader> {
+  const h = request.headers['x-registry-auth'];
+  return decodeAuthHeader(Array.isArray(h) ? h[0] : h);
 }
 
 function qList(q: Query, name: string): string[] {
@@ -56,6 +87,10 @@ export function imagesRouter(deps: ImagesRouterDeps): FastifyPluginAsync {
       const q = request.query as Query;
       const fromImage = qString(q, 'fromImage');
       const fromSrc = qString(q, 'fromSrc');
+      if (fromImage !== undefined && fromImage !== '' && deps.distribution) {
+        const events = deps.distribution.pull({ image: fromImage, tag: qString(q, 'tag'), platform: qString(q, 'platform'), auth: registryAuth(request), signal: clientGone(reply) });
+        return progressStream(reply, events);
+      }
       if (fromImage !== undefined && fromImage !== '') {
         throw notImplemented(`pulling images is not supported yet: cannot pull ${JSON.stringify(fromImage)} (use docker load or docker import)`);
       }
@@ -133,9 +168,14 @@ export function imagesRouter(deps: ImagesRouterDeps): FastifyPluginAsync {
 
     app.post('/images/*', async (request, reply) => {
       const rest = (request.params as { '*': string })['*'];
+      const q = request.query as Query;
+      const push = /^(.+)\/push$/.exec(rest);
+      if (push && deps.distribution) {
+        const events = deps.distribution.push({ name: push[1] ?? '', tag: qString(q, 'tag'), auth: registryAuth(request), signal: clientGone(reply) });
+        return progressStream(reply, events);
+      }
       const m = /^(.+)\/tag$/.exec(rest);
       if (!m) throw notFound('page not found');
-      const q = request.query as Query;
       images.tag(m[1] ?? '', qString(q, 'repo') ?? '', qString(q, 'tag'));
       return reply.code(201).send();
     });

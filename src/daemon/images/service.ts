@@ -388,6 +388,97 @@ export class ImageService implements ImageResolver {
     return before !== id ? before : undefined;
   }
 
+  // --- distribution (pull / push) ----------------------------------------------------------
+
+  /** Whether an image with this ID (config digest) is stored. */
+  has(id: Digest): boolean {
+    return this.#records.get(id) !== undefined;
+  }
+
+  /** The image a normalised reference ("docker.io/library/busybox:latest" or "...@sha256:") points at. */
+  refTarget(ref: string): Digest | undefined {
+    return this.#records.ref(ref)?.image_id;
+  }
+
+  /**
+   * Record a pulled image whose layer blobs and snapshots are in the stores already: the config
+   * and manifest blobs are written, the image row added (if new), then the tag and the digest
+   * reference set. Returns the image ID and whether the tag moved or was new.
+   */
+  addPulled(args: {
+    configBytes: Buffer;
+    manifest: { bytes: Buffer; mediaType: string };
+    layers: { chainId: ChainId; diffId: Digest; blob: Digest; blobSize: number; mediaType: string }[];
+    tag: Reference | undefined;
+    digestRef: Reference | undefined;
+  }): Promise<{ id: Digest; tagChanged: boolean }> {
+    return this.#mutex.run(async () => {
+      const newBlobs: Digest[] = [];
+      const id = sha256(args.configBytes);
+      if (!this.#records.get(id)) {
+        for (const l of args.layers) {
+          if (!this.#snapshots.get(l.chainId)) throw notFound(`layer ${l.chainId} disappeared during the pull`);
+          if (!(await this.#content.info(l.blob))) throw notFound(`layer blob ${l.blob} disappeared during the pull`);
+        }
+        const layers: LayerRow[] = args.layers.map((l, idx) => ({ image_id: id, idx, chain_id: l.chainId, diff_id: l.diffId, blob: l.blob, blob_size: l.blobSize, media_type: l.mediaType }));
+        try {
+          await this.#commit({ configBytes: args.configBytes, layers, manifest: args.manifest, newBlobs });
+        } catch (err) {
+          await this.#rollback(newBlobs, []);
+          throw err;
+        }
+      }
+      let tagChanged = false;
+      if (args.tag) tagChanged = this.#records.ref(args.tag.toString())?.image_id !== id;
+      if (args.tag) this.#setTag(args.tag, id);
+      if (args.digestRef) this.#setTag(args.digestRef, id);
+      return { id, tagChanged };
+    });
+  }
+
+  /**
+   * Remove blobs and layers a failed pull stored that no image references (`keep` says which
+   * are still in use by other running pulls).
+   */
+  discardUnused(blobs: readonly Digest[], chains: readonly ChainId[], keep: (d: string) => boolean = () => false): Promise<void> {
+    return this.#mutex.run(async () => {
+      await this.#rollback(blobs.filter((b) => !keep(b)), chains.filter((c) => !keep(c)));
+    });
+  }
+
+  /** What a push sends: the stored manifest, config and layer blobs of an image. */
+  pushSource(id: Digest): { id: Digest; manifest: { digest: Digest; mediaType: string; size: number }; configSize: number; layers: { blob: Digest; size: number; mediaType: string; diffId: Digest }[]; refs: string[] } {
+    const row = this.#records.get(id);
+    if (!row) throw notFound(`No such image: ${id}`);
+    return {
+      id,
+      manifest: { digest: row.manifest_digest, mediaType: row.manifest_media_type, size: row.manifest_size },
+      configSize: row.config_size,
+      layers: this.#records.layers(id).map((l) => ({ blob: l.blob, size: l.blob_size, mediaType: l.media_type, diffId: l.diff_id })),
+      refs: this.#records.refs(id).map((r) => r.name),
+    };
+  }
+
+  /** Tags of a repository (normalised name, e.g. "127.0.0.1:5000/app"): [tag, image ID]. */
+  repositoryTags(name: string): [string, Digest][] {
+    return this.#records
+      .allRefs()
+      .filter((r) => r.kind === 'tag')
+      .map((r) => ({ r, p: parseReference(r.name) }))
+      .filter(({ p }) => p.name() === name && p.tag !== undefined)
+      .map(({ r, p }) => [p.tag as string, r.image_id]);
+  }
+
+  /** Record a repository digest after a push (name@digest -> image). */
+  addDigestRef(ref: Reference, id: Digest): void {
+    this.#setTag(ref, id);
+  }
+
+  /** Publish an image event (pull, push) for the distribution service. */
+  publish(action: string, id: string, name: string): void {
+    this.#events.publish('image', action, id, { name });
+  }
+
   // --- load / save ------------------------------------------------------------------------
 
   /** `docker load`: a docker-archive or OCI-layout tar (optionally compressed). */

@@ -1,0 +1,96 @@
+// Byte plumbing of a pull: a verifying passthrough (size and digest of a blob as it streams),
+// a tee with backpressure (one download feeding the content store and the unpacker at once), and
+// a resumable blob reader (Range requests after a dropped connection).
+import { createHash, type Hash } from 'node:crypto';
+import { PassThrough, Transform, Writable, type TransformCallback } from 'node:stream';
+import { invalidArgument } from '../../errdefs/index.js';
+import type { Digest } from '../../oci/digest.js';
+
+/** Docker's message when a layer's bytes do not hash to its digest. */
+export function verificationError(digest: Digest): Error {
+  return invalidArgument(`filesystem layer verification failed for digest ${digest}`);
+}
+
+/**
+ * Hashes what passes; more bytes than `size` fail at once, a wrong digest or a short blob fails
+ * in flush, i.e. before any consumer sees the end of the stream (so nothing gets committed).
+ */
+export class VerifyStream extends Transform {
+  readonly #hash: Hash = createHash('sha256');
+  readonly #digest: Digest;
+  readonly #size: number | undefined;
+  #seen = 0;
+  onBytes: ((n: number) => void) | undefined;
+
+  constructor(digest: Digest, size: number | undefined) {
+    super({ highWaterMark: 1 << 20 });
+    this.#digest = digest;
+    this.#size = size;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.#seen += chunk.length;
+    if (this.#size !== undefined && this.#seen > this.#size) {
+      cb(verificationError(this.#digest));
+      return;
+    }
+    this.#hash.update(chunk);
+    this.onBytes?.(this.#seen);
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    const got = `sha256:${this.#hash.digest('hex')}`;
+    if (got !== this.#digest || (this.#size !== undefined && this.#seen !== this.#size)) cb(verificationError(this.#digest));
+    else cb();
+  }
+
+  get bytes(): number {
+    return this.#seen;
+  }
+}
+
+/**
+ * A Writable that copies every chunk to each output, waiting until all have room (the slowest
+ * consumer paces the download). An output that fails or closes early fails the tee, and the
+ * tee's failure destroys every output.
+ */
+export class Tee extends Writable {
+  readonly outputs: PassThrough[];
+
+  constructor(n: number) {
+    super({ highWaterMark: 1 << 20 });
+    this.outputs = Array.from({ length: n }, () => new PassThrough({ highWaterMark: 1 << 20 }));
+    for (const o of this.outputs) {
+      o.on('error', (err) => this.destroy(err));
+      o.on('close', () => {
+        if (!o.writableFinished && !this.destroyed) this.destroy(new Error('a consumer of the layer stream went away'));
+      });
+    }
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    let waiting = 0;
+    const done = (): void => {
+      if (--waiting === 0) cb();
+    };
+    waiting = 1;
+    for (const o of this.outputs) {
+      if (!o.write(chunk)) {
+        waiting++;
+        o.once('drain', done);
+      }
+    }
+    done();
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    for (const o of this.outputs) o.end();
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    if (err) for (const o of this.outputs) if (!o.destroyed) o.destroy(err);
+    cb(err);
+  }
+}
