@@ -17,6 +17,9 @@ import { imageSummaryToWire } from '../api/compat/images.js';
 import { ImageService } from '../daemon/images/service.js';
 import { LocalContentStore, OverlaySnapshotter } from '../store/index.js';
 import { setupContainers } from '../daemon/containers/setup.js';
+import { setupVolumes } from '../daemon/volumes/index.js';
+import { volumesRouter } from '../api/routers/volumes.js';
+import { volumeUsageToWire } from '../api/compat/volumes.js';
 import { containersRouter } from '../api/routers/containers.js';
 import { containerDiskUsage } from '../api/compat/containers.js';
 import { ContainerAttach, ContainerLogs, ContainerTop, ExecService } from '../daemon/streams/index.js';
@@ -109,7 +112,12 @@ async function main(): Promise<number> {
     routers.push(imagesRouter({ images, distribution }));
     routers.push(distributionRouter({ distribution }));
     // containers: runtimes probed, running containers adopted; closes before the database does.
-    const containers = await setupContainers({ config, db, events, images, rootfs: snapshots, logger: logger.child({ component: 'containers' }) });
+    // volumes: local driver + plugins; the containers' MountResolver.
+    const volumes = await setupVolumes({ config, db, events, logger: logger.child({ component: 'volumes' }) });
+    const containers = await setupContainers({ config, db, events, images, rootfs: snapshots, logger: logger.child({ component: 'containers' }), mounts: volumes.mounts });
+    volumes.service.pruneRefs(new Set(containers.service.list().map((r) => r.id)));
+    systemProviders.diskUsage = { ...systemProviders.diskUsage, volumes: async () => (await volumes.service.diskUsage()).map(volumeUsageToWire) };
+    routers.push(volumesRouter({ volumes: volumes.service }));
     closers.unshift({ name: 'containers', close: () => containers.service.close() });
     Object.assign(systemProviders, containers.providers);
     systemProviders.diskUsage = { ...systemProviders.diskUsage, containers: async () => containers.service.list().map((r) => containerDiskUsage(containers.service, r)) };

@@ -141,6 +141,8 @@ export interface SpecInput {
   initPath: string | undefined;
   /** daemon default-ulimits, overridden by HostConfig.Ulimits */
   defaultUlimits?: Record<string, { Soft: number; Hard: number }>;
+  /** Binds/Mounts/volumes resolved by the volume service: used instead of parsing HostConfig.Binds and Mounts */
+  mounts?: OciSpec[];
 }
 
 export function envValue(env: readonly string[], key: string): string | undefined {
@@ -222,8 +224,9 @@ export function buildSpec(inp: SpecInput): OciSpec {
     if (!dst.startsWith('/')) throw invalidArgument(`invalid mount config for type "tmpfs": invalid mount path: '${dst}' mount path must be absolute`);
     userMounts.push({ destination: dst, type: 'tmpfs', source: 'tmpfs', options: parseTmpfsOptions(opts) });
   }
-  for (const b of hc.Binds ?? []) userMounts.push(bindMount(b));
-  for (const m of hc.Mounts ?? []) {
+  if (inp.mounts) userMounts.push(...inp.mounts);
+  for (const b of inp.mounts ? [] : (hc.Binds ?? [])) userMounts.push(bindMount(b));
+  for (const m of inp.mounts ? [] : (hc.Mounts ?? [])) {
     if (m.Type === 'bind') {
       if (!m.Source || !m.Target) throw invalidArgument('invalid mount config for type "bind": field Source must not be empty');
       if (!fs.existsSync(m.Source)) throw invalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
@@ -239,6 +242,9 @@ export function buildSpec(inp: SpecInput): OciSpec {
       throw invalidArgument(`mount type "${m.Type ?? ''}" is not supported yet`);
     }
   }
+  // parents before children (Docker's sortMounts: fewer path separators first, stable)
+  const depth = (m: OciSpec): number => ((m['destination'] as string).replace(/\/+$/, '').match(/\//g) ?? []).length;
+  userMounts.sort((a, b) => depth(a) - depth(b));
   // a user mount replaces a default one at the same destination (e.g. --tmpfs /dev/shm)
   const dests = new Set(userMounts.map((m) => m['destination'] as string));
   const allMounts = [...mounts.filter((m) => !dests.has(m['destination'] as string)), ...userMounts];

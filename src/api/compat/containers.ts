@@ -1,6 +1,7 @@
 // Container records -> Docker's wire shapes (inspect, list summary, status text).
 import type { ContainerRecord } from '../../daemon/containers/index.js';
 import type { ContainerInspectResponse, ContainerState, ContainerSummary, EndpointSettings, MountPoint, NetworkSettings } from '../../engine-api/container.js';
+import { mountPointToWire } from './volumes.js';
 
 const ZERO = '0001-01-01T00:00:00Z';
 
@@ -94,6 +95,7 @@ function endpoint(): EndpointSettings {
 }
 
 export function mountsToWire(r: ContainerRecord): MountPoint[] {
+  if (r.mounts) return r.mounts.map(mountPointToWire);
   const out: MountPoint[] = [];
   for (const b of r.hostConfig.Binds ?? []) {
     const [src = '', dst = '', mode = ''] = b.split(':');

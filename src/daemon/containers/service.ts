@@ -22,6 +22,7 @@ import { normalizeName, randomName } from './names.js';
 import { HealthMonitor, probeCommand, validateHealthConfig } from './health.js';
 import type { MetadataDb } from '../../store/metadata/db.js';
 import type { Digest } from '../../store/content/types.js';
+import type { MountPointRecord, MountResolver } from '../volumes/types.js';
 import type {
   ContainerBackend,
   ContainerPaths,
@@ -57,6 +58,8 @@ export interface ContainerServiceOptions {
   dns?: { servers: string[]; search: string[]; options: string[] };
   /** seconds the daemon waits per container when it stops them on shutdown */
   shutdownTimeout?: number;
+  /** volumes, binds and tmpfs mounts (the volume service); without it only host binds work */
+  mounts?: MountResolver;
 }
 
 export interface CreateOptions {
@@ -180,7 +183,7 @@ export class ContainerService implements ContainerBackend {
         // exited while the daemon was down (or the machine rebooted)
         await this.#recordExit(rec, { fromBoot: true });
         if (rec.hostConfig.AutoRemove) {
-          await this.#destroy(rec).catch((err: unknown) => this.#log.error({ err, id: rec.id }, 'auto-remove failed'));
+          await this.#destroy(rec, true).catch((err: unknown) => this.#log.error({ err, id: rec.id }, 'auto-remove failed'));
           continue;
         }
         const policy = rec.hostConfig.RestartPolicy?.Name ?? 'no';
@@ -483,7 +486,21 @@ export class ContainerService implements ContainerBackend {
       id, config, hostConfig: hc, path: argv[0] ?? '', args: argv.slice(1), rootfs: '/nonexistent',
       user: { uid: 0, gid: 0, additionalGids: [], home: '/' }, hostname: config.Hostname,
       etc: { hostsPath: '', hostnamePath: '', resolvConfPath: '' }, cgroupParent: this.#cgroupParent(hc), initPath: this.#o.initPath ?? '/bin/true',
+      ...(this.#o.mounts ? { mounts: [] } : {}),
     });
+    // volumes: validated, created and referenced now (nothing is created on bad input)
+    let mountPoints: MountPointRecord[] | undefined;
+    if (this.#o.mounts) {
+      mountPoints = await this.#o.mounts.prepare({
+        containerId: id,
+        hostConfig: hc,
+        volumes: config.Volumes,
+        containerMounts: (x) => {
+          const other = this.get(x);
+          return { id: other.id, mounts: other.mounts ?? [] };
+        },
+      });
+    }
 
     const paths = this.#paths(id);
     const rec: ContainerRecord = {
@@ -503,6 +520,7 @@ export class ContainerService implements ContainerBackend {
       paths,
       execIds: [],
       daemonStopped: false,
+      ...(mountPoints ? { mounts: mountPoints } : {}),
     };
     try {
       fs.mkdirSync(paths.bundle, { recursive: true, mode: 0o700 });
@@ -522,6 +540,7 @@ export class ContainerService implements ContainerBackend {
     } catch (err) {
       this.#byId.delete(id);
       fs.rmSync(paths.dir, { recursive: true, force: true });
+      if (mountPoints) await this.#o.mounts?.release(id, mountPoints, { removeAnonymous: true });
       throw err;
     }
     this.#event(rec, 'create');
@@ -574,6 +593,7 @@ export class ContainerService implements ContainerBackend {
       const merged = await this.#o.rootfs.mountRootfs(rec.chainId as ChainId | undefined, rec.paths.dir);
       mounted = true;
       mark('mounted');
+      const volumeMounts = this.#o.mounts && rec.mounts ? await this.#o.mounts.setup({ containerId: rec.id, rootfs: merged, mounts: rec.mounts }) : undefined;
       const user = resolveUser(merged, rec.config.User, rec.hostConfig.GroupAdd ?? []);
       if (rec.config.WorkingDir) fs.mkdirSync(path.join(merged, rec.config.WorkingDir), { recursive: true });
       const spec = buildSpec({
@@ -589,6 +609,7 @@ export class ContainerService implements ContainerBackend {
         cgroupParent: this.#cgroupParent(rec.hostConfig),
         initPath: this.#o.initPath,
         ...(this.#o.defaultUlimits ? { defaultUlimits: this.#o.defaultUlimits } : {}),
+        ...(volumeMounts ? { mounts: volumeMounts } : {}),
       });
       for (const m of spec['mounts'] as { destination: string; type: string }[]) {
         if (m.type === 'bind' && m.destination.startsWith('/etc/')) {
@@ -653,6 +674,7 @@ export class ContainerService implements ContainerBackend {
       }
       await rt.delete(rec.id, true).catch(() => undefined);
       cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
+      if (rec.mounts) await this.#o.mounts?.teardown(rec.id, rec.mounts);
       if (mounted) await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch(() => undefined);
       this.#starting.delete(rec.id);
       const message = (err as Error).message;
@@ -714,6 +736,7 @@ export class ContainerService implements ContainerBackend {
     const rt = new OciRuntime(rec.runtime);
     await rt.delete(rec.id, true).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'runtime delete failed'));
     await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'unmount failed'));
+    if (rec.mounts) await this.#o.mounts?.teardown(rec.id, rec.mounts);
     cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
     const code = status ? status.code : 255;
     const oom = status?.oom === true;
@@ -750,12 +773,12 @@ export class ContainerService implements ContainerBackend {
   async #afterExit(rec: ContainerRecord): Promise<void> {
     if (!this.#byId.has(rec.id)) return;
     if (rec.hostConfig.AutoRemove && !rec.state.manuallyStopped) {
-      await this.#lock(rec.id, () => this.#destroy(rec)).catch((err: unknown) => this.#log.error({ err, id: shortId(rec.id) }, 'auto-remove failed'));
+      await this.#lock(rec.id, () => this.#destroy(rec, true)).catch((err: unknown) => this.#log.error({ err, id: shortId(rec.id) }, 'auto-remove failed'));
       return;
     }
     if (rec.hostConfig.AutoRemove) {
       // stopped by the user: still removed (docker run --rm; docker stop)
-      await this.#lock(rec.id, () => this.#destroy(rec)).catch(() => undefined);
+      await this.#lock(rec.id, () => this.#destroy(rec, true)).catch(() => undefined);
       return;
     }
     if (!this.#shouldRestart(rec)) return;
@@ -946,18 +969,19 @@ export class ContainerService implements ContainerBackend {
           await this.#cleanups.get(rec.id);
         }
       }
-      await this.#destroy(rec);
+      await this.#destroy(rec, o.volumes === true);
     });
   }
 
   /** Remove everything a container has: runtime state, rootfs (upper layer), files, record. */
-  async #destroy(rec: ContainerRecord): Promise<void> {
+  async #destroy(rec: ContainerRecord, removeVolumes = false): Promise<void> {
     if (!this.#byId.has(rec.id)) return;
     rec.state.status = 'removing';
     this.#health.get(rec.id)?.stop();
     this.#health.delete(rec.id);
     await new OciRuntime(rec.runtime).delete(rec.id, true).catch(() => undefined);
     await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch(() => undefined);
+    if (rec.mounts) await this.#o.mounts?.release(rec.id, rec.mounts, { removeAnonymous: removeVolumes });
     cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
     fs.rmSync(rec.paths.dir, { recursive: true, force: true });
     this.#removeCgroups(rec);

@@ -9,6 +9,7 @@ import type { MetadataDb } from '../../store/metadata/db.js';
 import type { RootfsMounter } from '../../store/snapshots/types.js';
 import { defaultLibexecDir, findInitBinary, probeRuntimes, type RuntimeTable } from '../../runtime/probe.js';
 import { ContainerService } from './service.js';
+import type { MountResolver } from '../volumes/types.js';
 
 export interface ContainerSetup {
   service: ContainerService;
@@ -24,6 +25,7 @@ export async function setupContainers(o: {
   images: ImageResolver & { setUsage?: (u: ImageUsage) => void };
   rootfs: RootfsMounter;
   logger: Logger;
+  mounts?: MountResolver;
 }): Promise<ContainerSetup> {
   const raw = o.config.raw;
   const str = (k: string): string | undefined => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
@@ -56,6 +58,7 @@ export async function setupContainers(o: {
     defaultUlimits: ulimits,
     dns: { servers: list('dns'), search: list('dns-search'), options: list('dns-opts') },
     shutdownTimeout: o.config.shutdownTimeout,
+    ...(o.mounts ? { mounts: o.mounts } : {}),
   });
   await service.init();
   o.logger.info({ defaultRuntime: runtimes.defaultRuntime, runtimes: runtimes.names() }, 'container runtimes ready');

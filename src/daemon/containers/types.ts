@@ -1,6 +1,7 @@
 // The container domain model: what the service keeps per container (persisted in SQLite as
 // JSON) and the narrow interfaces other parts (streams, images, system) build on.
 import type { ContainerConfig, HostConfig, Health } from '../../engine-api/container.js';
+import type { MountPointRecord } from '../volumes/types.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -88,6 +89,8 @@ export interface ContainerRecord {
   daemonStopped: boolean;
   /** last restart back-off delay */
   restartDelayMs?: number;
+  /** volumes, binds and tmpfs mounts resolved by the volume service at create (inspect Mounts) */
+  mounts?: MountPointRecord[];
 }
 
 /** wait() conditions, as Docker's ?condition= */
