@@ -169,7 +169,7 @@ export function registerRegistryRoutes(app: FastifyInstance, opts: RegistryRoute
           const manifests = await s.referrers(name, d, artifactType === '' ? undefined : artifactType);
           if (artifactType) reply.header('OCI-Filters-Applied', 'artifactType');
           reply.type(MediaTypes.ociIndex);
-          return reply.send(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests }));
+          return reply.send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests })));
         },
       },
     },
