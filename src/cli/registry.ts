@@ -44,6 +44,11 @@ const L = {
   containerPrune: () => import('./commands/container/prune.js'),
   containerInspect: () => import('./commands/container/inspect.js'),
   port: () => import('./commands/container/port.js'),
+  volumeCreate: () => import('./commands/volume/create.js'),
+  volumeInspect: () => import('./commands/volume/inspect.js'),
+  volumeLs: () => import('./commands/volume/list.js'),
+  volumePrune: () => import('./commands/volume/prune.js'),
+  volumeRm: () => import('./commands/volume/remove.js'),
   registryServe: () => import('./commands/registry/serve.js'),
   registryGc: () => import('./commands/registry/gc.js'),
 };
@@ -133,6 +138,17 @@ export const ROOT: Entry[] = [
     sub: [
       { name: 'gc', short: 'Remove registry manifests and blobs that no tag reaches', load: L.registryGc },
       { name: 'serve', short: 'Run an OCI distribution registry', load: L.registryServe },
+    ],
+  },
+  {
+    name: 'volume',
+    short: 'Manage volumes',
+    sub: [
+      { name: 'create', short: 'Create a volume', load: L.volumeCreate },
+      { name: 'inspect', short: 'Display detailed information on one or more volumes', load: L.volumeInspect },
+      { name: 'ls', aliases: ['list'], short: 'List volumes', load: L.volumeLs },
+      { name: 'prune', short: 'Remove unused local volumes', load: L.volumePrune },
+      { name: 'rm', aliases: ['remove'], short: 'Remove one or more volumes', load: L.volumeRm },
     ],
   },
   {
