@@ -1,15 +1,18 @@
 // Bundle the client so `berth` starts fast: one small entry file (dist/berth.mjs) with no
 // module resolution at start-up, and one lazily imported chunk per command (dist/berth-chunks/).
+// Several people build and run berth at once in one tree: every file is written atomically
+// (temp + rename), chunks before the entry, and old chunks are only removed once unreferenced
+// and older than ten minutes, so a berth that is already running never loses a chunk it needs.
 import { build } from 'esbuild';
 import fs from 'node:fs';
+import path from 'node:path';
 
 const entry = 'src/cmd/berth.ts';
+const CHUNKS = 'dist/berth-chunks';
 if (fs.existsSync(entry)) {
-  fs.rmSync('dist/berth-chunks', { recursive: true, force: true });
-  const now = new Date();
   // Go's time.ANSIC, as docker prints "Built:"
-  const ansic = now.toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/, (_m, wd, d, mo, y, t) => `${wd} ${mo} ${String(d).padStart(2, ' ')} ${t} ${y}`);
-  await build({
+  const ansic = new Date().toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/, (_m, wd, d, mo, y, t) => `${wd} ${mo} ${String(d).padStart(2, ' ')} ${t} ${y}`);
+  const result = await build({
     entryPoints: { berth: entry },
     outdir: 'dist',
     outExtension: { '.js': '.mjs' },
@@ -21,24 +24,27 @@ if (fs.existsSync(entry)) {
     format: 'esm',
     sourcemap: false,
     minify: false,
+    write: false,
     define: { 'process.env.BERTH_BUILD_TIME': JSON.stringify(ansic) },
     logLevel: 'warning',
   });
-}
-
-// berth's registry server as its own file (dist/berth-registry.mjs), imported only by
-// `berth registry ...` (src/cli/commands/registry/load-server.ts); packages stay in node_modules.
-const registryEntry = 'src/registry/server/index.ts';
-if (fs.existsSync(registryEntry)) {
-  await build({
-    entryPoints: { 'berth-registry': registryEntry },
-    outdir: 'dist',
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    logLevel: 'warning',
-  });
+  fs.mkdirSync(CHUNKS, { recursive: true });
+  const files = [...result.outputFiles].sort((a, b) => Number(a.path.endsWith('/berth.mjs')) - Number(b.path.endsWith('/berth.mjs')));
+  const keep = new Set();
+  for (const f of files) {
+    keep.add(path.resolve(f.path));
+    const tmp = `${f.path}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, f.contents);
+    fs.renameSync(tmp, f.path);
+  }
+  const cutoff = Date.now() - 10 * 60_000;
+  for (const name of fs.readdirSync(CHUNKS)) {
+    const p = path.resolve(CHUNKS, name);
+    if (keep.has(p)) continue;
+    try {
+      if (fs.statSync(p).mtimeMs < cutoff) fs.rmSync(p, { force: true });
+    } catch {
+      /* removed by a concurrent build */
+    }
+  }
 }

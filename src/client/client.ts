@@ -73,14 +73,17 @@ export class EngineClient {
   diskUsage(types?: string[]): Promise<DiskUsage> {
     return this.transport.json({ path: '/system/df', query: types ? { type: types } : {} });
   }
-  /** The event stream, one message at a time, until `signal` aborts or the daemon ends it. */
-  async *events(opts: { since?: string; until?: string; filters?: Filters; signal?: AbortSignal }): AsyncGenerator<EventMessage> {
+  /**
+   * The event stream, one message at a time, until `signal` aborts or the daemon ends it.
+   * timeNano is a BigInt (it does not fit a double; JSON.stringify needs bigintReplacer).
+   */
+  async *events(opts: { since?: string; until?: string; filters?: Filters; signal?: AbortSignal }): AsyncGenerator<ExactEventMessage> {
     const res = await this.transport.request({
       path: '/events',
       query: { since: opts.since, until: opts.until, filters: filtersParam(opts.filters) },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    yield* jsonLines<EventMessage>(res);
+    yield* jsonLines<ExactEventMessage>(res, exactTimeNano);
   }
 
   // ---- images
@@ -196,8 +199,20 @@ export class EngineClient {
   }
 }
 
+export type ExactEventMessage = Omit<EventMessage, 'timeNano'> & { timeNano: bigint };
+
+type Reviver = (this: unknown, key: string, value: unknown, context?: { source?: string }) => unknown;
+
+/** JSON.parse reviver keeping timeNano exact (uses the source text access of JSON.parse). */
+export const exactTimeNano: Reviver = (key, value, context) => (key === 'timeNano' && context?.source !== undefined ? BigInt(context.source) : value);
+
+/** JSON.stringify replacer writing BigInts as plain JSON numbers. */
+export function bigintReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? (JSON as unknown as { rawJSON(s: string): unknown }).rawJSON(value.toString()) : value;
+}
+
 /** Parse a newline-delimited JSON stream. */
-export async function* jsonLines<T>(src: AsyncIterable<Buffer | string>): AsyncGenerator<T> {
+export async function* jsonLines<T>(src: AsyncIterable<Buffer | string>, reviver?: Reviver): AsyncGenerator<T> {
   let rest = '';
   for await (const chunk of src) {
     rest += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
@@ -205,8 +220,8 @@ export async function* jsonLines<T>(src: AsyncIterable<Buffer | string>): AsyncG
     while ((nl = rest.indexOf('\n')) >= 0) {
       const line = rest.slice(0, nl).trim();
       rest = rest.slice(nl + 1);
-      if (line !== '') yield JSON.parse(line) as T;
+      if (line !== '') yield JSON.parse(line, reviver as Parameters<typeof JSON.parse>[1]) as T;
     }
   }
-  if (rest.trim() !== '') yield JSON.parse(rest) as T;
+  if (rest.trim() !== '') yield JSON.parse(rest, reviver as Parameters<typeof JSON.parse>[1]) as T;
 }

@@ -1,5 +1,5 @@
 // The client's public surface: a typed Engine API client over a unix socket or TCP.
-export { EngineClient, jsonLines, type ClientOptions, type Filters } from './client.js';
+export { EngineClient, jsonLines, bigintReplacer, exactTimeNano, type ClientOptions, type Filters, type ExactEventMessage } from './client.js';
 export { Transport, CLIENT_API_VERSION, compareVersions, encodeQuery, readBody, type HijackedStream, type RequestOptions } from './transport.js';
 export { parseHost, DEFAULT_HOST, type HostAddress } from './host.js';
 export { kindForStatus, daemonError, isDaemonError, connectError } from './errors.js';

@@ -1,6 +1,12 @@
 // berth: the client. Kept tiny so start-up only parses what the invoked command needs.
 import { main } from '../cli/main.js';
 
+// A closed pipe (berth events | head) ends the program quietly, as it does docker.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

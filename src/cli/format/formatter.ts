@@ -54,7 +54,7 @@ export function execute(tmpl: Template, data: unknown): string {
 
 /** Go's json.Marshal: like JSON.stringify, but <, > and & are escaped as \u003c, \u003e, \u0026. */
 export function goJson(v: unknown): string {
-  return (JSON.stringify(v) ?? 'null').replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return (JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? (JSON as unknown as { rawJSON(s: string): unknown }).rawJSON(x.toString()) : x)) ?? 'null').replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** docker marshals a row as a map: keys sorted, methods (functions) left out. */

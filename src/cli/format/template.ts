@@ -451,7 +451,8 @@ export function sprintf(format: string, args: unknown[]): string {
 
 function jsonOf(v: unknown): string {
   if (v === undefined || v === NO_VALUE) return 'null';
-  return JSON.stringify(v, (_k, x: unknown) => (x instanceof Map ? Object.fromEntries(x) : x)) ?? 'null';
+  const raw = (JSON as unknown as { rawJSON(s: string): unknown }).rawJSON;
+  return JSON.stringify(v, (_k, x: unknown) => (x instanceof Map ? Object.fromEntries(x) : typeof x === 'bigint' ? raw(x.toString()) : x)) ?? 'null';
 }
 
 export const BUILTINS: Record<string, TemplateFunc> = {
