@@ -22,6 +22,9 @@ import { volumesRouter } from '../api/routers/volumes.js';
 import { volumeUsageToWire } from '../api/compat/volumes.js';
 import { containersRouter } from '../api/routers/containers.js';
 import { containerDiskUsage } from '../api/compat/containers.js';
+import { NetworkService, networkSettingsFrom } from '../daemon/networks/index.js';
+import { networksRouter } from '../api/routers/networks.js';
+import { containerNetworkSettings, summaryPorts } from '../api/compat/networks.js';
 import { ContainerAttach, ContainerLogs, ContainerTop, ExecService } from '../daemon/streams/index.js';
 import { containerStreamsRouter, registerStreamHijacks } from '../api/routers/container-streams.js';
 import type { FastifyPluginAsync } from 'fastify';
@@ -114,14 +117,22 @@ async function main(): Promise<number> {
     // containers: runtimes probed, running containers adopted; closes before the database does.
     // volumes: local driver + plugins; the containers' MountResolver.
     const volumes = await setupVolumes({ config, db, events, logger: logger.child({ component: 'volumes' }) });
-    const containers = await setupContainers({ config, db, events, images, rootfs: snapshots, logger: logger.child({ component: 'containers' }), mounts: volumes.mounts });
+    // networks: bridges, berth's nftables table, embedded DNS, published ports; the containers' NetworkAttacher.
+    // Closes after the containers (unshifted first), so a shutdown without live-restore releases networks.
+    const network = new NetworkService({ db, events, logger: logger.child({ component: 'network' }), settings: networkSettingsFrom(config.raw), execRoot: config.execRoot });
+    await network.restore();
+    closers.unshift({ name: 'network', close: () => network.close() });
+    const containers = await setupContainers({ config, db, events, images, rootfs: snapshots, logger: logger.child({ component: 'containers' }), mounts: volumes.mounts, network });
+    network.setContainers(containers.service);
+    await network.reconcile((id) => ['running', 'paused', 'restarting'].includes(containers.service.find(id)?.state.status ?? ''));
+    routers.push(networksRouter({ networks: network }));
     volumes.service.pruneRefs(new Set(containers.service.list().map((r) => r.id)));
     systemProviders.diskUsage = { ...systemProviders.diskUsage, volumes: async () => (await volumes.service.diskUsage()).map(volumeUsageToWire) };
     routers.push(volumesRouter({ volumes: volumes.service }));
     closers.unshift({ name: 'containers', close: () => containers.service.close() });
     Object.assign(systemProviders, containers.providers);
     systemProviders.diskUsage = { ...systemProviders.diskUsage, containers: async () => containers.service.list().map((r) => containerDiskUsage(containers.service, r)) };
-    routers.push(containersRouter({ containers: containers.service, imageId: (ref) => { try { return images.resolve(ref).id; } catch { return undefined; } } }));
+    routers.push(containersRouter({ containers: containers.service, imageId: (ref) => { try { return images.resolve(ref).id; } catch { return undefined; } }, network: { settings: (r) => containerNetworkSettings(network, r), ports: (r) => summaryPorts(network, r) } }));
     // streams: logs, attach, resize, exec, top over the container service.
     const streams = { logs: new ContainerLogs(containers.service), attach: new ContainerAttach(containers.service, events), exec: new ExecService(containers.service, events), top: new ContainerTop(containers.service) };
     closers.unshift({ name: 'streams', close: () => { streams.attach.close(); streams.exec.close(); } });

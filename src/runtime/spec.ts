@@ -143,6 +143,8 @@ export interface SpecInput {
   defaultUlimits?: Record<string, { Soft: number; Hard: number }>;
   /** Binds/Mounts/volumes resolved by the volume service: used instead of parsing HostConfig.Binds and Mounts */
   mounts?: OciSpec[];
+  /** a netns to join (bridge/cni networks, container:<id>); without it a fresh one (or the host's) */
+  netnsPath?: string;
 }
 
 export function envValue(env: readonly string[], key: string): string | undefined {
@@ -255,7 +257,7 @@ export function buildSpec(inp: SpecInput): OciSpec {
   if (hc.PidMode !== 'host') namespaces.push({ type: 'pid' });
   if (hc.IpcMode !== 'host') namespaces.push({ type: 'ipc' });
   if (hc.UTSMode !== 'host') namespaces.push({ type: 'uts' });
-  if (!hostNet) namespaces.push({ type: 'network' });
+  if (!hostNet) namespaces.push(inp.netnsPath ? { type: 'network', path: inp.netnsPath } : { type: 'network' });
   if (hc.CgroupnsMode === 'private') namespaces.push({ type: 'cgroup' });
 
   // resources

@@ -114,6 +114,16 @@ export class Daemon {
     this.logFile = path.join(this.root, 'berthd.log');
   }
 
+  bip: string | undefined;
+
+  /** The daemon's default bridge (and so its nftables table "berth_<bridge>" and netns prefix "<bridge>-"). */
+  bridgeName(): string {
+    const a = this.opts.args ?? [];
+    const i = Math.max(a.indexOf('--bridge'), a.indexOf('-b'));
+    const fromConfig = this.opts.config?.['bridge'];
+    return (i >= 0 ? a[i + 1] : undefined) ?? (typeof fromConfig === 'string' ? fromConfig : path.basename(this.root));
+  }
+
   get pid(): number | undefined {
     return this.child?.exitCode === null ? this.child.pid : undefined;
   }
@@ -126,6 +136,10 @@ export class Daemon {
   async start(): Promise<void> {
     // A cgroup parent named after the temp root, so cleanup() can find and remove its cgroups.
     const args = ['--data-root', this.dataRoot, '--exec-root', this.execRoot, '-H', this.host, '--pidfile', path.join(this.root, 'berthd.pid'), '--cgroup-parent', `/${path.basename(this.root)}`, ...(this.opts.args ?? [])];
+    // Networking: each daemon gets its own default bridge (which also names its nftables table
+    // and netns) on a /24 no route uses, unless the test chose them.
+    if (!args.includes('--bridge') && !args.includes('-b') && this.opts.config?.['bridge'] === undefined) args.push('--bridge', this.bridgeName());
+    if (!args.includes('--bip') && this.opts.config?.['bip'] === undefined && this.opts.config?.['default-address-pools'] === undefined) args.push('--bip', (this.bip ??= freeBip()));
     if (this.opts.config) {
       const file = path.join(this.root, 'daemon.json');
       fs.writeFileSync(file, JSON.stringify(this.opts.config));
@@ -230,8 +244,34 @@ export class Daemon {
     killProcessesUnder(this.root);
     unmountUnder(this.root);
     removeCgroupsNamed(path.basename(this.root));
+    removeNetworkState(this.bridgeName());
     fs.rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** A 10.213.128-255.1/24 no route of the host uses (a test daemon's default bridge). */
+export function freeBip(): string {
+  const routes = spawnSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' }).stdout ?? '';
+  for (let i = 0; i < 64; i++) {
+    const x = 128 + Math.floor(Math.random() * 128);
+    if (!routes.includes(`10.213.${x}.`)) return `10.213.${x}.1/24`;
+  }
+  throw new Error('no free 10.213.x.0/24 for a test bridge');
+}
+
+/** Remove a test daemon's network leftovers by name (after a kill -9): netns "<bridge>-*", its bridge and nftables tables. */
+export function removeNetworkState(bridge: string): void {
+  if (!bridge || bridge === 'berth0') return;
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync('/run/netns');
+  } catch {
+    /* none */
+  }
+  for (const n of names) if (n.startsWith(`${bridge}-`)) spawnSync('ip', ['netns', 'del', n]);
+  if (fs.existsSync(`/sys/class/net/${bridge}`)) spawnSync('ip', ['link', 'del', bridge]);
+  const table = `berth_${bridge.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  spawnSync('nft', ['-f', '-'], { input: `table ip ${table} {}\ndelete table ip ${table}\ntable ip6 ${table} {}\ndelete table ip6 ${table}\n` });
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -2,9 +2,9 @@
 // kill, pause, unpause, wait, remove, rename, prune. Attach/logs/exec/top/resize are the
 // streams routers'.
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { ContainerService } from '../../daemon/containers/index.js';
+import type { ContainerRecord, ContainerService } from '../../daemon/containers/index.js';
 import { filterContainers } from '../../daemon/containers/filters.js';
-import type { ContainerCreateRequest, ContainerWaitResponse } from '../../engine-api/container.js';
+import type { ContainerCreateRequest, ContainerInspectResponse, ContainerSummary, ContainerWaitResponse, NetworkSettings } from '../../engine-api/container.js';
 import { invalidArgument } from '../../errdefs/index.js';
 import { checkFilterKeys, qBool, qFilters, qInt, qString, type Query } from '../params.js';
 import { inspectToWire, summaryToWire } from '../compat/containers.js';
@@ -14,6 +14,11 @@ export interface ContainersRouterDeps {
   containers: ContainerService;
   /** image ID for a reference (the `ancestor` filter); undefined when unknown */
   imageId?: (ref: string) => string | undefined;
+  /** the network service's view of a container (inspect NetworkSettings, ps Ports and Networks) */
+  network?: {
+    settings(r: ContainerRecord): NetworkSettings;
+    ports(r: ContainerRecord): ContainerSummary['Ports'];
+  };
 }
 
 type IdParams = { id: string };
@@ -22,6 +27,9 @@ const WAIT_CONDITIONS = ['not-running', 'next-exit', 'removed'] as const;
 
 export function containersRouter(deps: ContainersRouterDeps): FastifyPluginAsync {
   const svc = deps.containers;
+  const net = deps.network;
+  const withNet = (r: ContainerRecord, w: ContainerInspectResponse): ContainerInspectResponse => (net ? { ...w, NetworkSettings: net.settings(r) } : w);
+  const sumNet = (r: ContainerRecord, s: ContainerSummary): ContainerSummary => (net ? { ...s, Ports: net.ports(r), NetworkSettings: { Networks: net.settings(r).Networks } } : s);
   const noContent = (reply: FastifyReply): FastifyReply => reply.code(204).send();
   return async (app) => {
     app.post('/containers/create', async (request, reply) => {
@@ -42,9 +50,9 @@ export function containersRouter(deps: ContainersRouterDeps): FastifyPluginAsync
       });
       const size = qBool(q, 'size');
       return list.map((r) => {
-        if (!size) return summaryToWire(r);
+        if (!size) return sumNet(r, summaryToWire(r));
         const rw = svc.sizeRw(r);
-        return summaryToWire(r, { rw, rootFs: rw });
+        return sumNet(r, summaryToWire(r, { rw, rootFs: rw }));
       });
     });
 
@@ -53,9 +61,9 @@ export function containersRouter(deps: ContainersRouterDeps): FastifyPluginAsync
       const r = svc.get(request.params.id);
       if (qBool(q, 'size')) {
         const rw = svc.sizeRw(r);
-        return inspectToWire(r, { rw, rootFs: rw });
+        return withNet(r, inspectToWire(r, { rw, rootFs: rw }));
       }
-      return inspectToWire(r);
+      return withNet(r, inspectToWire(r));
     });
 
     app.post<{ Params: IdParams }>('/containers/:id/start', async (request, reply) => {

@@ -23,6 +23,7 @@ import { HealthMonitor, probeCommand, validateHealthConfig } from './health.js';
 import type { MetadataDb } from '../../store/metadata/db.js';
 import type { Digest } from '../../store/content/types.js';
 import type { MountPointRecord, MountResolver } from '../volumes/types.js';
+import type { NetworkAttacher } from '../networks/types.js';
 import type {
   ContainerBackend,
   ContainerPaths,
@@ -60,6 +61,8 @@ export interface ContainerServiceOptions {
   shutdownTimeout?: number;
   /** volumes, binds and tmpfs mounts (the volume service); without it only host binds work */
   mounts?: MountResolver;
+  /** networks (the network service); without it only none and host work */
+  network?: NetworkAttacher;
 }
 
 export interface CreateOptions {
@@ -387,7 +390,7 @@ export class ContainerService implements ContainerBackend {
     if (cfg.StopSignal) parseSignal(cfg.StopSignal);
     validateHealthConfig(cfg.Healthcheck);
     const net = hc.NetworkMode ?? '';
-    if (!['', 'default', 'none', 'host'].includes(net)) {
+    if (!this.#o.network && !['', 'default', 'none', 'host'].includes(net)) {
       throw invalidArgument(`network mode "${net}" is not supported yet: use --network none or --network host`);
     }
     if (hc.Memory !== undefined && hc.Memory !== 0 && hc.Memory < 6 * 1024 * 1024) throw invalidArgument('Minimum memory limit allowed is 6MB');
@@ -401,8 +404,7 @@ export class ContainerService implements ContainerBackend {
 
   async create(opts: CreateOptions): Promise<{ id: string; warnings: string[] }> {
     const body = opts.body ?? {};
-    const { HostConfig: hcIn, NetworkingConfig: _net, ...cfgIn } = body;
-    void _net;
+    const { HostConfig: hcIn, NetworkingConfig: netCfg, ...cfgIn } = body;
     const hc: HostConfig = { ...(hcIn ?? {}) };
     const given: ContainerConfig = { ...cfgIn };
     if (!given.Image) throw invalidArgument('no image specified: Config.Image is empty');
@@ -412,6 +414,7 @@ export class ContainerService implements ContainerBackend {
       this.#checkNameFree(name);
     }
     this.#validateHostConfig(hc, given);
+    this.#o.network?.validate(hc, netCfg);
     const runtime = this.#o.runtimes.handle(hc.Runtime);
     const image: ResolvedImage = this.#o.images.resolve(given.Image);
     if (opts.platform) {
@@ -537,6 +540,7 @@ export class ContainerService implements ContainerBackend {
       this.#checkNameFree(name);
       this.#byId.set(id, rec);
       this.#store.save(rec);
+      this.#o.network?.register(rec, netCfg);
     } catch (err) {
       this.#byId.delete(id);
       fs.rmSync(paths.dir, { recursive: true, force: true });
@@ -590,9 +594,14 @@ export class ContainerService implements ContainerBackend {
       // leftovers of an earlier run: a stale exit file would be misread as this run's exit
       cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
       if (fs.existsSync(path.join(rec.runtime.root, rec.id))) await rt.delete(rec.id, true);
+      // the network is set up while the rootfs mounts; failures surface at the await below
+      const netPrep = this.#o.network ? this.#o.network.prepare(rec) : Promise.resolve(undefined);
+      netPrep.catch(() => undefined);
       const merged = await this.#o.rootfs.mountRootfs(rec.chainId as ChainId | undefined, rec.paths.dir);
       mounted = true;
       mark('mounted');
+      const net = await netPrep;
+      mark('network');
       const volumeMounts = this.#o.mounts && rec.mounts ? await this.#o.mounts.setup({ containerId: rec.id, rootfs: merged, mounts: rec.mounts }) : undefined;
       const user = resolveUser(merged, rec.config.User, rec.hostConfig.GroupAdd ?? []);
       if (rec.config.WorkingDir) fs.mkdirSync(path.join(merged, rec.config.WorkingDir), { recursive: true });
@@ -610,6 +619,7 @@ export class ContainerService implements ContainerBackend {
         initPath: this.#o.initPath,
         ...(this.#o.defaultUlimits ? { defaultUlimits: this.#o.defaultUlimits } : {}),
         ...(volumeMounts ? { mounts: volumeMounts } : {}),
+        ...(net?.netnsPath ? { netnsPath: net.netnsPath } : {}),
       });
       for (const m of spec['mounts'] as { destination: string; type: string }[]) {
         if (m.type === 'bind' && m.destination.startsWith('/etc/')) {
@@ -675,6 +685,7 @@ export class ContainerService implements ContainerBackend {
       await rt.delete(rec.id, true).catch(() => undefined);
       cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
       if (rec.mounts) await this.#o.mounts?.teardown(rec.id, rec.mounts);
+      await this.#o.network?.release(rec.id).catch((e: unknown) => this.#log.warn({ err: e, id: shortId(rec.id) }, 'network release failed'));
       if (mounted) await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch(() => undefined);
       this.#starting.delete(rec.id);
       const message = (err as Error).message;
@@ -737,6 +748,7 @@ export class ContainerService implements ContainerBackend {
     await rt.delete(rec.id, true).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'runtime delete failed'));
     await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'unmount failed'));
     if (rec.mounts) await this.#o.mounts?.teardown(rec.id, rec.mounts);
+    await this.#o.network?.release(rec.id).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'network release failed'));
     cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
     const code = status ? status.code : 255;
     const oom = status?.oom === true;
@@ -982,6 +994,7 @@ export class ContainerService implements ContainerBackend {
     await new OciRuntime(rec.runtime).delete(rec.id, true).catch(() => undefined);
     await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch(() => undefined);
     if (rec.mounts) await this.#o.mounts?.release(rec.id, rec.mounts, { removeAnonymous: removeVolumes });
+    await this.#o.network?.forget(rec.id).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'network release failed'));
     cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
     fs.rmSync(rec.paths.dir, { recursive: true, force: true });
     this.#removeCgroups(rec);

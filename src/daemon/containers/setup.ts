@@ -10,6 +10,7 @@ import type { RootfsMounter } from '../../store/snapshots/types.js';
 import { defaultLibexecDir, findInitBinary, probeRuntimes, type RuntimeTable } from '../../runtime/probe.js';
 import { ContainerService } from './service.js';
 import type { MountResolver } from '../volumes/types.js';
+import type { NetworkAttacher } from '../networks/types.js';
 
 export interface ContainerSetup {
   service: ContainerService;
@@ -26,6 +27,7 @@ export async function setupContainers(o: {
   rootfs: RootfsMounter;
   logger: Logger;
   mounts?: MountResolver;
+  network?: NetworkAttacher;
 }): Promise<ContainerSetup> {
   const raw = o.config.raw;
   const str = (k: string): string | undefined => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
@@ -59,6 +61,7 @@ export async function setupContainers(o: {
     dns: { servers: list('dns'), search: list('dns-search'), options: list('dns-opts') },
     shutdownTimeout: o.config.shutdownTimeout,
     ...(o.mounts ? { mounts: o.mounts } : {}),
+    ...(o.network ? { network: o.network } : {}),
   });
   await service.init();
   o.logger.info({ defaultRuntime: runtimes.defaultRuntime, runtimes: runtimes.names() }, 'container runtimes ready');

@@ -1,0 +1,1095 @@
+// NetworkService: Docker's network model on berth's own drivers. Bridge networks are a Linux
+// bridge + veth pairs set up with two `ip -batch` execs and NAT/filtering in berth's own
+// nftables table (one transaction per change); host, none and container:<id> share or skip a
+// namespace; cni networks run a conflist's plugins. State lives in the metadata database so a
+// restarted daemon keeps addresses, ports and DNS of running containers.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { conflict, forbidden, invalidArgument, notFound, systemError, wrap } from '../../errdefs/index.js';
+import type { HostConfig } from '../../engine-api/container.js';
+import type { EndpointConfig, NetworkCreateRequest } from '../../engine-api/network.js';
+import type { EventsService, Filters } from '../events.js';
+import type { MetadataDb } from '../../store/metadata/db.js';
+import { hostsContent } from '../../runtime/etc-files.js';
+import { bridgePorts, ipBatch, linkExists, writeSysctl } from '../../network/exec.js';
+import { allocate, checkNoOverlap, makePool, parseAddressPools, pickSubnet, type IpamConfig } from '../../network/ipam.js';
+import { formatCidr, formatIp, macForIp, parseCidr, parseIfaceCidr, parseIp, type IpNet } from '../../network/ipnet.js';
+import { deleteTables, renderRuleset, RulesetWriter, type NftState } from '../../network/nft.js';
+import { holdPort, portRequests, type PortHold, type PortMapping } from '../../network/ports.js';
+import { EmbeddedDns } from '../../network/dns.js';
+import { cniAdd, cniDel, loadConfigDir, parseConflist, type CniConflist } from '../../network/cni.js';
+import { NetworkStore } from './store.js';
+import type { AttachContainer, ContainerLookup, EndpointState, NetworkAttacher, NetworkRecord, NetworkingConfig, PreparedNetwork, SandboxState } from './types.js';
+
+export interface NetworkSettingsConfig {
+  /** default bridge interface (dockerd -b/--bridge), also the prefix of berth's netns names */
+  bridge: string;
+  bip: string | undefined;
+  fixedCidr: string | undefined;
+  mtu: number;
+  iptables: boolean;
+  ipForward: boolean;
+  ipMasq: boolean;
+  icc: boolean;
+  /** default host address of published ports (dockerd --ip) */
+  hostIp: string;
+  userlandProxy: boolean;
+  addressPools: { base: IpNet; size: number }[];
+  /** daemon --dns: upstreams of the embedded DNS when a container has none */
+  dns: string[];
+  cniConfigDir: string;
+  cniPluginDirs: string[];
+  /** nftables table name (both families) */
+  table: string;
+}
+
+/** Daemon settings (daemon.json keys as dockerd's) -> network settings. */
+export function networkSettingsFrom(raw: Record<string, unknown>): NetworkSettingsConfig {
+  const str = (k: string): string | undefined => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
+  const bool = (k: string, d: boolean): boolean => (typeof raw[k] === 'boolean' ? (raw[k] as boolean) : d);
+  const bridge = str('bridge') ?? 'berth0';
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(bridge)) throw invalidArgument(`invalid bridge name: ${bridge}`);
+  const table = bridge === 'berth0' ? 'berth' : `berth_${bridge.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  return {
+    bridge,
+    bip: str('bip'),
+    fixedCidr: str('fixed-cidr'),
+    mtu: typeof raw['mtu'] === 'number' ? (raw['mtu'] as number) : 1500,
+    iptables: bool('iptables', true),
+    ipForward: bool('ip-forward', true),
+    ipMasq: bool('ip-masq', true),
+    icc: bool('icc', true),
+    hostIp: str('ip') ?? '',
+    userlandProxy: bool('userland-proxy', true),
+    addressPools: parseAddressPools(raw['default-address-pools']),
+    dns: Array.isArray(raw['dns']) ? (raw['dns'] as string[]) : [],
+    cniConfigDir: str('cni-config-dir') ?? '/etc/berth/cni/net.d',
+    cniPluginDirs: (str('cni-plugin-dir') ?? '/usr/lib/cni').split(':'),
+    table,
+  };
+}
+
+export interface NetworkServiceOptions {
+  db: MetadataDb;
+  events: EventsService;
+  logger: Logger;
+  settings: NetworkSettingsConfig;
+  execRoot: string;
+}
+
+const NETNS_DIR = '/run/netns';
+const BUILTIN = ['bridge', 'host', 'none'] as const;
+const isoNow = (): string => new Date().toISOString();
+const newId = (): string => crypto.randomBytes(32).toString('hex');
+
+export interface ListNetworksOptions {
+  filters?: Filters;
+}
+
+export class NetworkService implements NetworkAttacher {
+  readonly #o: NetworkServiceOptions;
+  readonly #s: NetworkSettingsConfig;
+  readonly #store: NetworkStore;
+  readonly #log: Logger;
+  readonly #nets = new Map<string, NetworkRecord>();
+  readonly #sandboxes = new Map<string, SandboxState>();
+  readonly #holds = new Map<string, PortHold[]>();
+  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #nft: RulesetWriter;
+  readonly #dns: EmbeddedDns;
+  #containers: ContainerLookup | undefined;
+
+  constructor(o: NetworkServiceOptions) {
+    this.#o = o;
+    this.#s = o.settings;
+    this.#log = o.logger;
+    this.#store = new NetworkStore(o.db);
+    this.#nft = new RulesetWriter(() => renderRuleset(this.#nftState()));
+    this.#dns = new EmbeddedDns({ lookup: (c, n, t) => this.#dnsLookup(c, n, t), upstreams: (c) => this.#upstreams(c) }, o.logger.child({ part: 'dns' }));
+  }
+
+  /** Set once the container service exists (container:<id> mode and connect need it). */
+  setContainers(c: ContainerLookup): void {
+    this.#containers = c;
+  }
+
+  get settings(): NetworkSettingsConfig {
+    return this.#s;
+  }
+
+  // ------------------------------------------------------------------ start-up and shutdown
+
+  /**
+   * Load the state, make the built-in networks, bring every bridge up, hold published ports
+   * again, serve DNS, apply the ruleset, and remove netns/veths of berth's that no sandbox owns.
+   */
+  async restore(): Promise<void> {
+    for (const n of this.#store.networks()) this.#nets.set(n.id, n);
+    for (const s of this.#store.sandboxes()) this.#sandboxes.set(s.containerId, s);
+    const dropped = this.#store.dropOrphanAllocations();
+    if (dropped > 0) this.#log.warn({ dropped }, 'dropped allocations of sandboxes that were never saved');
+    this.#ensureBuiltins();
+    this.#syncCniDir();
+    if (this.#s.ipForward) {
+      if (!writeSysctl('net/ipv4/ip_forward', '1')) this.#log.warn('could not enable net.ipv4.ip_forward');
+    }
+    const bridges = [...this.#nets.values()].filter((n) => n.driver === 'bridge');
+    await this.#ensureBridges(bridges);
+    await this.#nft.apply();
+    for (const s of this.#sandboxes.values()) await this.#holdPorts(s, s.ports.map((p) => ({ proto: p.proto, containerPort: p.containerPort, hostIp: p.hostIp, hostPorts: [p.hostPort, p.hostPort] }))).catch((err: unknown) => this.#log.warn({ err, id: s.containerId.slice(0, 12) }, 'could not hold a published port again'));
+    for (const n of bridges) if (this.#hasDns(n)) await this.#serveDns(n);
+    await this.#sweep();
+  }
+
+  /** Release sandboxes whose container is not running any more (after the containers' start-up). */
+  async reconcile(isRunning: (id: string) => boolean): Promise<void> {
+    for (const id of [...this.#sandboxes.keys()]) {
+      if (!isRunning(id)) {
+        this.#log.info({ id: id.slice(0, 12) }, 'released the network of a container that is gone');
+        await this.release(id).catch((err: unknown) => this.#log.warn({ err }, 'release failed'));
+      }
+    }
+    for (const a of this.#store.attachments()) {
+      if (!this.#containers?.find(a.containerId)) this.#store.deleteAttachment(a.containerId);
+    }
+  }
+
+  /** Stop serving; with no container left, take berth's bridges and table down too. */
+  async close(): Promise<void> {
+    this.#dns.closeAll();
+    for (const hs of this.#holds.values()) for (const h of hs) h.close();
+    this.#holds.clear();
+    if (this.#sandboxes.size === 0) {
+      // a bridge another daemon still has ports on (same -b) is left alone
+      const bridges = [...this.#nets.values()].filter((n) => n.driver === 'bridge' && linkExists(n.bridge) && bridgePorts(n.bridge).length === 0).map((n) => `link del ${n.bridge}`);
+      if (bridges.length > 0) await ipBatch(bridges, { force: true }).catch(() => undefined);
+      await deleteTables(this.#s.table).catch((err: unknown) => this.#log.warn({ err }, 'could not remove the nftables table'));
+    }
+  }
+
+  #ensureBuiltins(): void {
+    const have = new Set([...this.#nets.values()].filter((n) => n.builtin).map((n) => n.name));
+    for (const name of BUILTIN) {
+      if (have.has(name)) continue;
+      const driver = name === 'bridge' ? 'bridge' : name === 'host' ? 'host' : 'null';
+      let ipam: IpamConfig[] = [];
+      if (name === 'bridge') ipam = [this.#defaultBridgeIpam()];
+      const rec: NetworkRecord = {
+        id: newId(),
+        name,
+        driver,
+        created: isoNow(),
+        internal: false,
+        attachable: false,
+        enableIPv6: false,
+        ipam: { driver: 'default', options: {}, config: ipam },
+        options:
+          name === 'bridge'
+            ? {
+                'com.docker.network.bridge.default_bridge': 'true',
+                'com.docker.network.bridge.enable_icc': String(this.#s.icc),
+                'com.docker.network.bridge.enable_ip_masquerade': String(this.#s.ipMasq),
+                'com.docker.network.bridge.host_binding_ipv4': this.#s.hostIp || '0.0.0.0',
+                'com.docker.network.bridge.name': this.#s.bridge,
+                'com.docker.network.driver.mtu': String(this.#s.mtu),
+              }
+            : {},
+        labels: {},
+        bridge: name === 'bridge' ? this.#s.bridge : '',
+        builtin: true,
+        icc: this.#s.icc,
+        masquerade: this.#s.ipMasq,
+        mtu: this.#s.mtu,
+        hostBinding: this.#s.hostIp,
+      };
+      this.#store.saveNetwork(rec);
+      this.#nets.set(rec.id, rec);
+    }
+    // the default bridge follows the daemon settings (bip, bridge name) at every start
+    const def = this.#defaultBridge();
+    if (def && (def.bridge !== this.#s.bridge || (this.#s.bip && def.ipam.config[0]?.Gateway !== this.#s.bip.split('/')[0]))) {
+      if (![...this.#sandboxes.values()].some((s) => s.endpoints.some((e) => e.networkId === def.id))) {
+        def.bridge = this.#s.bridge;
+        def.ipam.config = [this.#defaultBridgeIpam()];
+        this.#store.saveNetwork(def);
+      }
+    }
+  }
+
+  #defaultBridgeIpam(): IpamConfig {
+    if (this.#s.bip) {
+      const b = parseIfaceCidr(this.#s.bip);
+      if (!b) throw invalidArgument(`invalid bip: ${this.#s.bip}`);
+      return { Subnet: formatCidr(b.net), Gateway: formatIp(b.addr), ...(this.#s.fixedCidr ? { IPRange: this.#s.fixedCidr } : {}) };
+    }
+    const subnet = pickSubnet(this.#s.addressPools, [...this.#hostRoutes(), ...this.#subnetsInUse()]);
+    const gw = formatIp({ family: 4, value: subnet.base + 1n });
+    return { Subnet: formatCidr(subnet), Gateway: gw, ...(this.#s.fixedCidr ? { IPRange: this.#s.fixedCidr } : {}) };
+  }
+
+  #defaultBridge(): NetworkRecord | undefined {
+    return [...this.#nets.values()].find((n) => n.builtin && n.name === 'bridge');
+  }
+
+  #hostRoutes(): IpNet[] {
+    const out: IpNet[] = [];
+    try {
+      // /proc/net/route: destination and mask in little-endian hex
+      for (const line of fs.readFileSync('/proc/net/route', 'utf8').split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length < 8 || f[0] === undefined) continue;
+        const dst = Number.parseInt(f[1] ?? '0', 16);
+        const mask = Number.parseInt(f[7] ?? '0', 16);
+        if (mask === 0) continue;
+        const le = (v: number): bigint => BigInt(((v & 0xff) << 24) >>> 0) + BigInt((v >>> 8) & 0xff) * 65536n + BigInt((v >>> 16) & 0xff) * 256n + BigInt((v >>> 24) & 0xff);
+        const m = le(mask);
+        const prefix = m.toString(2).replace(/0+$/, '').length;
+        out.push({ family: 4, base: le(dst), prefix });
+      }
+    } catch {
+      /* no procfs */
+    }
+    return out;
+  }
+
+  #subnetsInUse(exclude?: string): IpNet[] {
+    const out: IpNet[] = [];
+    for (const n of this.#nets.values()) {
+      if (n.id === exclude) continue;
+      for (const c of n.ipam.config) {
+        const s = parseCidr(c.Subnet);
+        if (s) out.push(s);
+      }
+    }
+    return out;
+  }
+
+  /** Create missing bridges, (re)assign their gateway addresses, bring them up: one exec. */
+  async #ensureBridges(nets: readonly NetworkRecord[]): Promise<void> {
+    const lines: string[] = [];
+    for (const n of nets) {
+      if (!linkExists(n.bridge)) lines.push(`link add name ${n.bridge} mtu ${n.mtu} type bridge`);
+      for (const c of n.ipam.config) {
+        const s = parseCidr(c.Subnet);
+        if (c.Gateway && s) lines.push(`addr replace ${c.Gateway}/${s.prefix} dev ${n.bridge}`);
+      }
+      lines.push(`link set ${n.bridge} up`);
+    }
+    if (lines.length > 0) await ipBatch(lines);
+    for (const n of nets) {
+      if (!this.#s.userlandProxy) writeSysctl(`net/ipv4/conf/${n.bridge}/route_localnet`, '1');
+    }
+  }
+
+  /** netns of berth's (by prefix) that no sandbox owns, veths on berth's bridges that no endpoint owns. */
+  async #sweep(): Promise<void> {
+    const prefix = `${this.#s.bridge}-`;
+    const owned = new Set([...this.#sandboxes.values()].map((s) => s.netns));
+    const lines: string[] = [];
+    const vethsOwned = new Set([...this.#sandboxes.values()].flatMap((s) => s.endpoints.map((e) => e.hostVeth)));
+    for (const n of this.#nets.values()) {
+      if (n.driver !== 'bridge') continue;
+      for (const port of bridgePorts(n.bridge)) if (!vethsOwned.has(port)) lines.push(`link del ${port}`);
+    }
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(NETNS_DIR);
+    } catch {
+      /* none */
+    }
+    for (const name of names) if (name.startsWith(prefix) && !owned.has(name)) lines.push(`netns del ${name}`);
+    if (lines.length > 0) {
+      this.#log.info({ stale: lines }, 'removing stale network state');
+      await ipBatch(lines, { force: true }).catch((err: unknown) => this.#log.warn({ err }, 'stale cleanup failed'));
+    }
+  }
+
+  #syncCniDir(): void {
+    for (const { file, conf } of loadConfigDir(this.#s.cniConfigDir)) {
+      const existing = this.#byName(conf.name);
+      if (existing) {
+        if (existing.driver === 'cni' && existing.cni?.file === file) {
+          existing.cni = { conflist: conf, file };
+          this.#store.saveNetwork(existing);
+        }
+        continue;
+      }
+      const rec = this.#cniRecord(conf, file, {}, {});
+      this.#store.saveNetwork(rec);
+      this.#nets.set(rec.id, rec);
+    }
+  }
+
+  #cniRecord(conf: CniConflist, file: string | undefined, options: Record<string, string>, labels: Record<string, string>): NetworkRecord {
+    const ipamConfig: IpamConfig[] = [];
+    for (const p of conf.plugins) {
+      const ranges = (p['ipam'] as { ranges?: { subnet?: string; gateway?: string }[][]; subnet?: string } | undefined)?.ranges;
+      for (const set of ranges ?? []) for (const r of set) if (r.subnet) ipamConfig.push({ Subnet: r.subnet, ...(r.gateway ? { Gateway: r.gateway } : {}) });
+    }
+    return {
+      id: newId(),
+      name: conf.name,
+      driver: 'cni',
+      created: isoNow(),
+      internal: false,
+      attachable: true,
+      enableIPv6: false,
+      ipam: { driver: 'cni', options: {}, config: ipamConfig },
+      options,
+      labels,
+      bridge: '',
+      builtin: false,
+      icc: true,
+      masquerade: true,
+      mtu: this.#s.mtu,
+      hostBinding: '',
+      cni: file ? { conflist: conf, file } : { conflist: conf },
+    };
+  }
+
+  // ------------------------------------------------------------------ lookup
+
+  #byName(name: string): NetworkRecord | undefined {
+    return [...this.#nets.values()].find((n) => n.name === name);
+  }
+
+  /** By full ID, name, or unique ID prefix (Docker's order); not-found "network x not found". */
+  get(idOrName: string): NetworkRecord {
+    const n = this.find(idOrName);
+    if (!n) throw notFound(`network ${idOrName} not found`);
+    return n;
+  }
+
+  find(idOrName: string): NetworkRecord | undefined {
+    if (!idOrName) return undefined;
+    const exact = this.#nets.get(idOrName) ?? this.#byName(idOrName);
+    if (exact) return exact;
+    const m = [...this.#nets.values()].filter((n) => n.id.startsWith(idOrName));
+    if (m.length === 1) return m[0];
+    if (m.length > 1) throw invalidArgument(`network ${idOrName} is ambiguous (${m.length} matches found based on ID prefix)`);
+    return undefined;
+  }
+
+  list(o: ListNetworksOptions = {}): NetworkRecord[] {
+    const f = o.filters ?? {};
+    for (const k of Object.keys(f)) {
+      if (!['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'].includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+    }
+    return [...this.#nets.values()].filter((n) => {
+      if (f['driver'] && !f['driver'].includes(n.driver)) return false;
+      if (f['id'] && !f['id'].some((v) => n.id.startsWith(v))) return false;
+      if (f['name'] && !f['name'].some((v) => n.name.includes(v))) return false;
+      if (f['scope'] && !f['scope'].includes('local')) return false;
+      if (f['type']) {
+        for (const t of f['type']) if (t !== 'custom' && t !== 'builtin') throw invalidArgument(`invalid filter: 'type'='${t}'`);
+        if (!f['type'].includes(n.builtin ? 'builtin' : 'custom')) return false;
+      }
+      if (f['label'] && !labelsMatch(n.labels, f['label'])) return false;
+      if (f['dangling']) {
+        const want = f['dangling'].includes('true') || f['dangling'].includes('1');
+        const dangling = !n.builtin && this.endpoints(n.id).length === 0;
+        if (want !== dangling) return false;
+      }
+      return true;
+    });
+  }
+
+  /** Live endpoints on a network, with their container. */
+  endpoints(networkId: string): { sandbox: SandboxState; endpoint: EndpointState }[] {
+    const out: { sandbox: SandboxState; endpoint: EndpointState }[] = [];
+    for (const s of this.#sandboxes.values()) for (const e of s.endpoints) if (e.networkId === networkId) out.push({ sandbox: s, endpoint: e });
+    return out;
+  }
+
+  sandbox(containerId: string): SandboxState | undefined {
+    return this.#sandboxes.get(containerId);
+  }
+
+  /** Attachments (configured networks) of a container, by network, with names. */
+  attachmentsOf(containerId: string): { network: NetworkRecord; config: EndpointConfig }[] {
+    const out: { network: NetworkRecord; config: EndpointConfig }[] = [];
+    for (const a of this.#store.attachments(containerId)) {
+      const n = this.#nets.get(a.networkId);
+      if (n) out.push({ network: n, config: a.config });
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ create, remove, prune
+
+  async create(req: NetworkCreateRequest): Promise<{ id: string; warning: string }> {
+    return this.#lock('networks', async () => {
+      const name = req.Name ?? '';
+      if (!name) throw invalidArgument('network name must not be empty');
+      if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw invalidArgument(`invalid network name "${name}": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
+      if (this.#byName(name)) throw conflict(`network with name ${name} already exists`);
+      const driver = req.Driver || 'bridge';
+      if (driver === 'host' || driver === 'null') throw forbidden(`only one instance of "${driver}" network is allowed`);
+      if (driver !== 'bridge' && driver !== 'cni') throw notFound(`plugin "${driver}" not found`);
+      const options = { ...(req.Options ?? {}) };
+      const labels = { ...(req.Labels ?? {}) };
+      if (driver === 'cni') return this.#createCni(name, options, labels);
+      if (req.IPAM?.Driver && req.IPAM.Driver !== 'default') throw notFound(`plugin "${req.IPAM.Driver}" not found`);
+      const internal = req.Internal === true;
+      const enableIPv6 = req.EnableIPv6 === true;
+      const given = req.IPAM?.Config ?? [];
+      const config: IpamConfig[] = [];
+      const existing = this.#subnetsInUse();
+      for (const c of given) {
+        if (!c.Subnet) {
+          if (c.IPRange || c.Gateway) throw invalidArgument('invalid pool request: a subnet is needed for ip-range and gateway');
+          continue;
+        }
+        const pool = makePool({ Subnet: c.Subnet, ...(c.IPRange ? { IPRange: c.IPRange } : {}), ...(c.Gateway ? { Gateway: c.Gateway } : {}), ...(c.AuxiliaryAddresses ? { AuxiliaryAddresses: c.AuxiliaryAddresses } : {}) });
+        if (pool.subnet.family === 6 && !enableIPv6) throw invalidArgument(`IPv6 subnet ${c.Subnet} cannot be used: IPv6 is not enabled on this network (--ipv6)`);
+        checkNoOverlap(pool.subnet, [...existing, ...config.map((x) => parseCidr(x.Subnet) as IpNet)]);
+        const gw = c.Gateway ?? formatIp(allocate(pool, new Set()));
+        config.push({ Subnet: formatCidr(pool.subnet), Gateway: gw, ...(c.IPRange ? { IPRange: c.IPRange } : {}), ...(c.AuxiliaryAddresses ? { AuxiliaryAddresses: c.AuxiliaryAddresses } : {}) });
+      }
+      if (!config.some((c) => parseCidr(c.Subnet)?.family === 4)) {
+        const s = pickSubnet(this.#s.addressPools, [...this.#hostRoutes(), ...existing]);
+        config.unshift({ Subnet: formatCidr(s), Gateway: formatIp({ family: 4, value: s.base + 1n }) });
+      }
+      if (enableIPv6 && !config.some((c) => parseCidr(c.Subnet)?.family === 6)) throw invalidArgument('an IPv6 subnet is needed with --ipv6 (--subnet for IPv6)');
+      const id = newId();
+      const bridge = options['com.docker.network.bridge.name'] ?? `br-${id.slice(0, 12)}`;
+      if (!/^[A-Za-z0-9_.-]{1,15}$/.test(bridge)) throw invalidArgument(`invalid bridge name: ${bridge}`);
+      if ([...this.#nets.values()].some((n) => n.bridge === bridge) || linkExists(bridge)) throw conflict(`bridge ${bridge} already exists`);
+      const bool = (k: string, d: boolean): boolean => {
+        const v = options[k];
+        if (v === undefined) return d;
+        if (v === 'true' || v === '1') return true;
+        if (v === 'false' || v === '0') return false;
+        throw invalidArgument(`invalid value "${v}" for option ${k}: expected a boolean`);
+      };
+      const mtuOpt = options['com.docker.network.driver.mtu'];
+      const mtu = mtuOpt ? Number(mtuOpt) : this.#s.mtu;
+      if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw invalidArgument(`invalid MTU: ${mtuOpt ?? ''}`);
+      const hostBinding = options['com.docker.network.bridge.host_binding_ipv4'] ?? '';
+      if (hostBinding && !parseIp(hostBinding)) throw invalidArgument(`invalid host binding address: ${hostBinding}`);
+      const rec: NetworkRecord = {
+        id,
+        name,
+        driver: 'bridge',
+        created: isoNow(),
+        internal,
+        attachable: req.Attachable === true,
+        enableIPv6,
+        ipam: { driver: 'default', options: { ...(req.IPAM?.Options ?? {}) }, config },
+        options,
+        labels,
+        bridge,
+        builtin: false,
+        icc: bool('com.docker.network.bridge.enable_icc', true),
+        masquerade: bool('com.docker.network.bridge.enable_ip_masquerade', true),
+        mtu,
+        hostBinding,
+      };
+      this.#nets.set(id, rec);
+      try {
+        await this.#ensureBridges([rec]);
+        if (enableIPv6) writeSysctl(`net/ipv6/conf/${bridge}/disable_ipv6`, '0');
+        await this.#nft.apply();
+        if (this.#hasDns(rec)) await this.#serveDns(rec);
+        this.#store.saveNetwork(rec);
+      } catch (err) {
+        this.#nets.delete(id);
+        this.#dns.close(rec.ipam.config[0]?.Gateway ?? '');
+        if (linkExists(bridge)) await ipBatch([`link del ${bridge}`]).catch(() => undefined);
+        await this.#nft.apply().catch(() => undefined);
+        throw wrap(err, 'failed to create network');
+      }
+      this.#o.events.publish('network', 'create', id, { name, type: 'bridge' });
+      return { id, warning: '' };
+    });
+  }
+
+  #createCni(name: string, options: Record<string, string>, labels: Record<string, string>): { id: string; warning: string } {
+    const src = options['config'];
+    if (!src) throw invalidArgument('the cni driver needs a conflist: --opt config=<path to a .conflist, or its JSON>');
+    let conf: CniConflist;
+    let file: string | undefined;
+    if (src.trim().startsWith('{')) conf = parseConflist(src, 'config option');
+    else {
+      let text: string;
+      try {
+        text = fs.readFileSync(src, 'utf8');
+      } catch (err) {
+        throw invalidArgument(`cannot read CNI config ${src}: ${(err as Error).message}`);
+      }
+      conf = parseConflist(text, src);
+      file = src;
+    }
+    // the network's name is berth's; the plugins see the conflist's own name
+    const rec = this.#cniRecord(conf, file, options, labels);
+    rec.name = name;
+    const subnets = rec.ipam.config.map((c) => parseCidr(c.Subnet)).filter((s): s is IpNet => s !== undefined);
+    for (const s of subnets) checkNoOverlap(s, this.#subnetsInUse());
+    this.#nets.set(rec.id, rec);
+    this.#store.saveNetwork(rec);
+    this.#o.events.publish('network', 'create', rec.id, { name, type: 'cni' });
+    return { id: rec.id, warning: '' };
+  }
+
+  async remove(idOrName: string): Promise<void> {
+    const n = this.get(idOrName);
+    await this.#lock('networks', async () => {
+      if (n.builtin) throw forbidden(`${n.name} is a pre-defined network and cannot be removed`);
+      const eps = this.endpoints(n.id);
+      if (eps.length > 0) {
+        const list = eps.map((e) => `(name:${JSON.stringify(e.sandbox.name)} id:${JSON.stringify(e.sandbox.containerId.slice(0, 12))})`).join(', ');
+        throw conflict(`error while removing network: network ${n.name} has active endpoints ${list}`);
+      }
+      this.#nets.delete(n.id);
+      this.#store.deleteNetwork(n.id);
+      if (n.driver === 'bridge') {
+        for (const c of n.ipam.config) if (c.Gateway) this.#dns.close(c.Gateway);
+        if (linkExists(n.bridge)) await ipBatch([`link del ${n.bridge}`]).catch((err: unknown) => this.#log.warn({ err }, 'bridge delete failed'));
+        await this.#nft.apply();
+      }
+      this.#o.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
+    });
+  }
+
+  async prune(filters: Filters): Promise<string[]> {
+    for (const k of Object.keys(filters)) if (k !== 'until' && k !== 'label' && k !== 'label!') throw invalidArgument(`invalid filter '${k}'`);
+    const until = filters['until']?.[0];
+    const untilMs = until ? parseUntil(until) : undefined;
+    const out: string[] = [];
+    for (const n of [...this.#nets.values()]) {
+      if (n.builtin || this.endpoints(n.id).length > 0) continue;
+      if (n.driver === 'cni' && n.cni?.file?.startsWith(this.#s.cniConfigDir)) continue;
+      if (untilMs !== undefined && Date.parse(n.created) >= untilMs) continue;
+      if (!labelsMatch(n.labels, filters['label'] ?? [], filters['label!'] ?? [])) continue;
+      try {
+        await this.remove(n.id);
+        out.push(n.name);
+      } catch (err) {
+        this.#log.warn({ err, network: n.name }, 'prune: remove failed');
+      }
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ container attach (NetworkAttacher)
+
+  #mode(hc: HostConfig): { kind: 'none' | 'host' | 'container' | 'network'; target: string } {
+    const m = hc.NetworkMode ?? '';
+    if (m === 'none') return { kind: 'none', target: '' };
+    if (m === 'host') return { kind: 'host', target: '' };
+    if (m.startsWith('container:')) return { kind: 'container', target: m.slice('container:'.length) };
+    return { kind: 'network', target: m === '' || m === 'default' ? 'bridge' : m };
+  }
+
+  validate(hc: HostConfig, netcfg: NetworkingConfig | null | undefined): void {
+    const mode = this.#mode(hc);
+    const eps = endpointsOf(netcfg);
+    if (mode.kind === 'container') {
+      if (!mode.target) throw invalidArgument('invalid container format container:<name|id>');
+      if (this.#containers && !this.#containers.find(mode.target)) throw notFound(`No such container: ${mode.target}`);
+      if (Object.keys(hc.PortBindings ?? {}).length > 0 || hc.PublishAllPorts) throw invalidArgument('conflicting options: port publishing and the container type network mode');
+      if (hc.Dns?.length || hc.ExtraHosts?.length) throw invalidArgument('conflicting options: dns and the network mode');
+      return;
+    }
+    if (mode.kind === 'network') {
+      const primary = this.get(mode.target);
+      if (primary.driver === 'host') return this.validate({ ...hc, NetworkMode: 'host' }, netcfg);
+      if (primary.driver === 'null') return this.validate({ ...hc, NetworkMode: 'none' }, netcfg);
+    }
+    if (mode.kind === 'none' || mode.kind === 'host') {
+      const others = Object.keys(eps).filter((k) => k !== mode.kind && this.find(k)?.driver !== (mode.kind === 'none' ? 'null' : 'host'));
+      if (others.length > 0) throw invalidArgument(`Container cannot be connected to network endpoints: ${[mode.kind, ...others].join(', ')}`);
+    }
+    for (const [name, ep] of Object.entries(eps)) {
+      const n = this.get(name);
+      this.#checkEndpointConfig(n, ep);
+    }
+    if (mode.kind === 'network') {
+      const n = this.get(mode.target);
+      this.#checkEndpointConfig(n, eps[mode.target] ?? {});
+    }
+    portRequests(hc.PortBindings, undefined, false);
+  }
+
+  #checkEndpointConfig(n: NetworkRecord, ep: EndpointConfig): void {
+    const userNet = !n.builtin;
+    const ip4 = ep.IPAMConfig?.IPv4Address;
+    const ip6 = ep.IPAMConfig?.IPv6Address;
+    if ((ip4 || ip6) && !userNet) throw invalidArgument('user specified IP address is supported on user defined networks only');
+    if (ep.Aliases && ep.Aliases.length > 0 && !userNet) throw invalidArgument('network-scoped alias is supported only for containers in user defined networks');
+    if (ip4) {
+      if (!parseIp(ip4) || parseIp(ip4)?.family !== 4) throw invalidArgument(`invalid IPv4 address: ${ip4}`);
+      if (n.driver === 'bridge') {
+        const pools = n.ipam.config.filter((c) => parseCidr(c.Subnet)?.family === 4).map((c) => makePool(c));
+        if (!pools.some((p) => p.subnet.base <= (parseIp(ip4)?.value ?? 0n) && (parseIp(ip4)?.value ?? 0n) < p.subnet.base + (1n << BigInt(32 - p.subnet.prefix)))) {
+          throw invalidArgument(`no configured subnet or ip-range contain the IP address ${ip4}`);
+        }
+      }
+    }
+    if (ip6 && parseIp(ip6)?.family !== 6) throw invalidArgument(`invalid IPv6 address: ${ip6}`);
+    if (ep.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(ep.MacAddress)) throw invalidArgument(`invalid MAC address: ${ep.MacAddress}`);
+  }
+
+  register(c: AttachContainer, netcfg: NetworkingConfig | null | undefined): void {
+    const mode = this.#mode(c.hostConfig);
+    const eps = endpointsOf(netcfg);
+    let seq = 0;
+    if (mode.kind === 'network') {
+      const n = this.get(mode.target);
+      if (n.driver === 'bridge' || n.driver === 'cni') {
+        const cfg = eps[mode.target] ?? eps[n.name] ?? eps[n.id] ?? {};
+        this.#store.saveAttachment({ containerId: c.id, networkId: n.id, seq: seq++, config: cfg });
+      }
+      for (const [name, cfg] of Object.entries(eps)) {
+        const other = this.get(name);
+        if (other.id === n.id || (other.driver !== 'bridge' && other.driver !== 'cni')) continue;
+        this.#store.saveAttachment({ containerId: c.id, networkId: other.id, seq: seq++, config: cfg });
+      }
+    }
+  }
+
+  async prepare(c: AttachContainer): Promise<PreparedNetwork> {
+    const mode = this.#mode(c.hostConfig);
+    if (mode.kind === 'none' || mode.kind === 'host') return {};
+    if (mode.kind === 'container') return this.#prepareJoin(c, mode.target);
+    const primary = this.get(mode.target);
+    if (primary.driver === 'host' || primary.driver === 'null') return {};
+    return this.#lock(c.id, () => this.#prepareSandbox(c));
+  }
+
+  async #prepareJoin(c: AttachContainer, target: string): Promise<PreparedNetwork> {
+    const other = this.#containers?.find(target);
+    if (!other) throw notFound(`No such container: ${target}`);
+    if (other.state.status !== 'running' && other.state.status !== 'paused') throw conflict(`cannot join network namespace of a non running container: container ${other.id} is ${other.state.status === 'created' ? 'not running' : other.state.status}`);
+    const sb = this.#sandboxes.get(other.id);
+    for (const [src, dst] of [
+      [other.paths.hostsPath, c.paths.hostsPath],
+      [other.paths.resolvConfPath, c.paths.resolvConfPath],
+    ] as const) {
+      try {
+        fs.copyFileSync(src, dst);
+      } catch {
+        /* the target's files are gone: keep ours */
+      }
+    }
+    if (sb) return { netnsPath: path.join(NETNS_DIR, sb.netns) };
+    const m = this.#mode(other.hostConfig);
+    if (m.kind === 'host') throw invalidArgument('joining the network namespace of a container on the host network is not supported: use --network host');
+    return { netnsPath: `/proc/${other.state.pid}/ns/net` };
+  }
+
+  #netnsName(containerId: string): string {
+    return `${this.#s.bridge}-${containerId.slice(0, 12)}`;
+  }
+
+  async #prepareSandbox(c: AttachContainer): Promise<PreparedNetwork> {
+    if (this.#sandboxes.has(c.id)) await this.#releaseLocked(c.id);
+    const atts = this.attachmentsOf(c.id);
+    if (atts.length === 0) {
+      // created before networking existed, or every network was removed: the primary network
+      const n = this.get(this.#mode(c.hostConfig).target);
+      this.#store.saveAttachment({ containerId: c.id, networkId: n.id, seq: 0, config: {} });
+      atts.push({ network: n, config: {} });
+    }
+    const netns = this.#netnsName(c.id);
+    const sb: SandboxState = { containerId: c.id, name: c.name.replace(/^\//, ''), netns, endpoints: [], ports: [], upstreams: [] };
+    // addresses: allocated and saved (with the sandbox) before anything touches the kernel
+    for (const [i, a] of atts.entries()) sb.endpoints.push(this.#newEndpoint(c, a.network, a.config, `eth${i}`));
+    sb.upstreams = this.#upstreamsFor(c);
+    const reqs = portRequests(c.hostConfig.PortBindings, c.config.ExposedPorts, c.hostConfig.PublishAllPorts === true);
+    const portNet = sb.endpoints.find((e) => this.#nets.get(e.networkId)?.driver === 'bridge');
+    try {
+      if (reqs.length > 0 && portNet) {
+        const defaultIp = this.#nets.get(portNet.networkId)?.hostBinding || this.#s.hostIp;
+        await this.#holdPorts(sb, reqs.map((r) => ({ ...r, hostIp: r.hostIp || defaultIp })));
+      }
+      this.#store.saveSandbox(sb);
+    } catch (err) {
+      for (const h of this.#holds.get(c.id) ?? []) h.close();
+      this.#holds.delete(c.id);
+      throw wrap(err, `failed to set up container networking: driver failed programming external connectivity on endpoint ${sb.name} (${sb.endpoints[0]?.endpointId ?? ''})`);
+    }
+    this.#sandboxes.set(c.id, sb);
+    try {
+      await this.#plumb(sb, c);
+      this.#writeEtc(c, sb);
+    } catch (err) {
+      await this.#releaseLocked(c.id).catch(() => undefined);
+      throw wrap(err, 'failed to set up container networking');
+    }
+    this.#o.events.publish('network', 'connect', sb.endpoints[0]?.networkId ?? '', { container: c.id, name: this.#nets.get(sb.endpoints[0]?.networkId ?? '')?.name ?? '', type: 'bridge' });
+    return { netnsPath: path.join(NETNS_DIR, netns) };
+  }
+
+  #newEndpoint(c: AttachContainer, n: NetworkRecord, cfg: EndpointConfig, ifname: string): EndpointState {
+    const ep: EndpointState = {
+      networkId: n.id,
+      endpointId: newId(),
+      ifname,
+      hostVeth: '',
+      mac: '',
+      ip: '',
+      prefix: 0,
+      gateway: '',
+      ip6: '',
+      prefix6: 0,
+      gateway6: '',
+      aliases: [...(cfg.Aliases ?? [])],
+      dnsNames: [c.name.replace(/^\//, ''), c.id.slice(0, 12), ...(cfg.Aliases ?? [])],
+    };
+    if (n.driver !== 'bridge') return ep;
+    ep.hostVeth = `veth${crypto.randomBytes(4).toString('hex').slice(0, 7)}`;
+    const used = new Set<string>(this.#store.usedAddresses(n.id));
+    for (const s of this.#sandboxes.values()) for (const e of s.endpoints) if (e.networkId === n.id) [e.ip, e.ip6].filter(Boolean).forEach((x) => used.add(x));
+    for (const conf of n.ipam.config) {
+      const pool = makePool(conf);
+      const usedV = new Set([...used].map((u) => parseIp(u)?.value ?? -1n));
+      if (pool.subnet.family === 4 && !ep.ip) {
+        const a = allocate(pool, usedV, cfg.IPAMConfig?.IPv4Address || undefined);
+        ep.ip = formatIp(a);
+        ep.prefix = pool.subnet.prefix;
+        ep.gateway = n.internal ? '' : (conf.Gateway ?? '');
+        ep.mac = cfg.MacAddress || macForIp(a);
+      } else if (pool.subnet.family === 6 && !ep.ip6 && n.enableIPv6) {
+        const a = allocate(pool, usedV, cfg.IPAMConfig?.IPv6Address || undefined);
+        ep.ip6 = formatIp(a);
+        ep.prefix6 = pool.subnet.prefix;
+        ep.gateway6 = n.internal ? '' : (conf.Gateway ?? '');
+      }
+    }
+    if (!ep.ip) throw systemError(`network ${n.name} has no IPv4 pool`);
+    // the gateway is the bridge's own address; never hand it out
+    if (ep.ip === n.ipam.config[0]?.Gateway) throw forbidden('Address already in use');
+    return ep;
+  }
+
+  /** Kernel side: netns, veths, addresses, routes (2 ip execs); ruleset (1 nft) in parallel; CNI ADDs. */
+  async #plumb(sb: SandboxState, c: AttachContainer): Promise<void> {
+    const host: string[] = [`netns add ${sb.netns}`];
+    const inside: string[] = ['link set lo up'];
+    let routed = false;
+    for (const e of sb.endpoints) {
+      const n = this.#nets.get(e.networkId);
+      if (!n || n.driver !== 'bridge') continue;
+      host.push(`link add ${e.hostVeth} mtu ${n.mtu} type veth peer name ${e.ifname} mtu ${n.mtu} address ${e.mac} netns ${sb.netns}`);
+      host.push(`link set ${e.hostVeth} master ${n.bridge}`);
+      if (!this.#s.userlandProxy) host.push(`link set ${e.hostVeth} type bridge_slave hairpin on`);
+      host.push(`link set ${e.hostVeth} up`);
+      inside.push(`addr add ${e.ip}/${e.prefix} dev ${e.ifname}`);
+      if (e.ip6) inside.push(`addr add ${e.ip6}/${e.prefix6} dev ${e.ifname} nodad`);
+      inside.push(`link set ${e.ifname} up`);
+      if (!routed && e.gateway) {
+        inside.push(`route add default via ${e.gateway} dev ${e.ifname}`);
+        if (e.gateway6) inside.push(`route add ::/0 via ${e.gateway6} dev ${e.ifname}`);
+        routed = true;
+      }
+    }
+    await ipBatch(host);
+    await Promise.all([ipBatch(inside, { netns: sb.netns }), sb.ports.length > 0 ? this.#nft.apply() : Promise.resolve()]);
+    const cniEps = sb.endpoints.filter((e) => this.#nets.get(e.networkId)?.driver === 'cni');
+    for (const e of cniEps) {
+      const n = this.#nets.get(e.networkId);
+      if (!n?.cni) continue;
+      const portMappings = portRequests(c.hostConfig.PortBindings, c.config.ExposedPorts, c.hostConfig.PublishAllPorts === true).map((r) => ({
+        hostPort: r.hostPorts[0],
+        containerPort: r.containerPort,
+        protocol: r.proto,
+        ...(r.hostIp ? { hostIP: r.hostIp } : {}),
+      }));
+      const result = await cniAdd(n.cni.conflist, { containerId: c.id, netns: path.join(NETNS_DIR, sb.netns), ifname: e.ifname, runtimeConfig: { portMappings }, pluginDirs: this.#s.cniPluginDirs });
+      e.cniResult = result;
+      const v4 = result.ips?.find((i) => !i.address.includes(':'));
+      if (v4) {
+        const [ip = '', prefix = '0'] = v4.address.split('/');
+        e.ip = ip;
+        e.prefix = Number(prefix);
+        e.gateway = v4.gateway ?? '';
+      }
+      const iface = result.interfaces?.find((i) => i.sandbox && i.name === e.ifname);
+      if (iface?.mac) e.mac = iface.mac;
+      if (!routed && e.gateway) routed = true;
+      this.#store.saveSandbox(sb);
+    }
+  }
+
+  async #holdPorts(sb: SandboxState, reqs: readonly { proto: 'tcp' | 'udp'; containerPort: number; hostIp: string; hostPorts: [number, number] }[]): Promise<void> {
+    const held: PortHold[] = this.#holds.get(sb.containerId) ?? [];
+    this.#holds.set(sb.containerId, held);
+    const mine = new Set(held.map((h) => `${h.mapping.proto}/${h.mapping.hostIp}/${h.mapping.hostPort}`));
+    const out: PortMapping[] = [];
+    for (const r of reqs) {
+      const target = (): { ip: string; port: number } | undefined => {
+        const s = this.#sandboxes.get(sb.containerId);
+        const e = s?.endpoints.find((x) => this.#nets.get(x.networkId)?.driver === 'bridge' && x.ip);
+        return e ? { ip: e.ip, port: r.containerPort } : undefined;
+      };
+      const h = await holdPort(r, (proto, ip, port) => this.#portTaken(sb.containerId, proto, ip, port) && !mine.has(`${proto}/${ip}/${port}`), target);
+      held.push(h);
+      out.push(h.mapping);
+    }
+    sb.ports = out;
+  }
+
+  #portTaken(self: string, proto: string, hostIp: string, port: number): boolean {
+    for (const s of this.#sandboxes.values()) {
+      if (s.containerId === self) continue;
+      if (s.ports.some((p) => p.proto === proto && p.hostPort === port && (p.hostIp === hostIp || p.hostIp === '' || hostIp === '' || p.hostIp === '0.0.0.0' || hostIp === '0.0.0.0'))) return true;
+    }
+    return false;
+  }
+
+  #upstreamsFor(c: AttachContainer): string[] {
+    if (c.hostConfig.Dns && c.hostConfig.Dns.length > 0) return [...c.hostConfig.Dns];
+    if (this.#s.dns.length > 0) return [...this.#s.dns];
+    try {
+      return fs
+        .readFileSync('/etc/resolv.conf', 'utf8')
+        .split('\n')
+        .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+        .filter((x): x is string => x !== undefined);
+    } catch {
+      return [];
+    }
+  }
+
+  /** /etc/hosts with the container's own addresses; resolv.conf at the embedded DNS on user networks. */
+  #writeEtc(c: AttachContainer, sb: SandboxState): void {
+    const hostname = c.config.Hostname || c.id.slice(0, 12);
+    const gw = this.#hostGateway();
+    const extra = (c.hostConfig.ExtraHosts ?? []).map((h) => h.replace(/([:=])host-gateway$/, `$1${gw}`));
+    let hosts = hostsContent({ hostname, hostNetwork: false, extraHosts: extra, dns: [], dnsSearch: [], dnsOptions: [] });
+    const fqdn = c.config.Domainname ? `${hostname}.${c.config.Domainname} ${hostname}` : hostname;
+    for (const e of sb.endpoints) {
+      if (e.ip) hosts += `${e.ip}\t${fqdn}\n`;
+      if (e.ip6) hosts += `${e.ip6}\t${fqdn}\n`;
+    }
+    writeAtomic(c.paths.hostsPath, hosts);
+    const first = sb.endpoints.map((e) => this.#nets.get(e.networkId)).find((n) => n !== undefined && this.#hasDns(n));
+    if (first) {
+      const gwIp = first.ipam.config.find((x) => parseCidr(x.Subnet)?.family === 4)?.Gateway ?? '';
+      const cur = readFile(c.paths.resolvConfPath);
+      const keep = cur.split('\n').filter((l) => /^\s*(search|options)\s/.test(l));
+      const search = c.hostConfig.DnsSearch?.length ? [`search ${c.hostConfig.DnsSearch.join(' ')}`] : keep.filter((l) => l.trim().startsWith('search'));
+      const opts = c.hostConfig.DnsOptions?.length ? [`options ${c.hostConfig.DnsOptions.join(' ')}`] : keep.filter((l) => l.trim().startsWith('options'));
+      writeAtomic(c.paths.resolvConfPath, [`# berth embedded DNS server (upstream: ${sb.upstreams.join(' ') || 'none'})`, `nameserver ${gwIp}`, ...search, ...opts].join('\n') + '\n');
+    }
+  }
+
+  /** The address --add-host host-gateway stands for: the default bridge's gateway. */
+  #hostGateway(): string {
+    return this.#defaultBridge()?.ipam.config[0]?.Gateway ?? '127.0.0.1';
+  }
+
+  #hasDns(n: NetworkRecord): boolean {
+    return n.driver === 'bridge' && !n.builtin;
+  }
+
+  async #serveDns(n: NetworkRecord): Promise<void> {
+    const gw = n.ipam.config.find((c) => parseCidr(c.Subnet)?.family === 4)?.Gateway;
+    if (!gw) return;
+    await this.#dns.listen(gw).catch((err: unknown) => this.#log.warn({ err, network: n.name, addr: gw }, 'embedded DNS could not listen'));
+  }
+
+  #dnsLookup(client: string, name: string, type: 'A' | 'AAAA'): string[] | undefined {
+    const me = [...this.#sandboxes.values()].find((s) => s.endpoints.some((e) => e.ip === client || e.ip6 === client));
+    if (!me) return undefined;
+    const shared = new Set(me.endpoints.map((e) => e.networkId).filter((id) => {
+      const n = this.#nets.get(id);
+      return n !== undefined && this.#hasDns(n);
+    }));
+    const lname = name.toLowerCase();
+    const out: string[] = [];
+    let known = false;
+    for (const s of this.#sandboxes.values()) {
+      for (const e of s.endpoints) {
+        if (!shared.has(e.networkId)) continue;
+        const netName = this.#nets.get(e.networkId)?.name ?? '';
+        const names = [...e.dnsNames, s.containerId].map((x) => x.toLowerCase());
+        const hit = names.includes(lname) || names.some((x) => `${x}.${netName.toLowerCase()}` === lname) || (lname.length >= 12 && s.containerId.startsWith(lname));
+        if (!hit) continue;
+        known = true;
+        const ip = type === 'A' ? e.ip : e.ip6;
+        if (ip && !out.includes(ip)) out.push(ip);
+      }
+    }
+    return known ? out : undefined;
+  }
+
+  #upstreams(client: string): string[] {
+    const me = [...this.#sandboxes.values()].find((s) => s.endpoints.some((e) => e.ip === client || e.ip6 === client));
+    if (me) {
+      const internal = me.endpoints.every((e) => this.#nets.get(e.networkId)?.internal === true);
+      if (internal) return [];
+    }
+    return me?.upstreams ?? [];
+  }
+
+  async release(containerId: string): Promise<void> {
+    await this.#lock(containerId, () => this.#releaseLocked(containerId));
+  }
+
+  async #releaseLocked(containerId: string): Promise<void> {
+    const sb = this.#sandboxes.get(containerId);
+    for (const h of this.#holds.get(containerId) ?? []) h.close();
+    this.#holds.delete(containerId);
+    if (!sb) return;
+    for (const e of sb.endpoints) {
+      const n = this.#nets.get(e.networkId);
+      if (n?.driver === 'cni' && n.cni && e.cniResult) {
+        await cniDel(n.cni.conflist, { containerId, netns: path.join(NETNS_DIR, sb.netns), ifname: e.ifname, pluginDirs: this.#s.cniPluginDirs }, e.cniResult).catch((err: unknown) => this.#log.warn({ err, id: containerId.slice(0, 12) }, 'CNI DEL failed'));
+      }
+    }
+    const lines = sb.endpoints.filter((e) => e.hostVeth && linkExists(e.hostVeth)).map((e) => `link del ${e.hostVeth}`);
+    if (fs.existsSync(path.join(NETNS_DIR, sb.netns))) lines.push(`netns del ${sb.netns}`);
+    if (lines.length > 0) await ipBatch(lines, { force: true }).catch((err: unknown) => this.#log.warn({ err, id: containerId.slice(0, 12) }, 'network teardown failed'));
+    this.#sandboxes.delete(containerId);
+    this.#store.deleteSandbox(containerId);
+    if (sb.ports.length > 0) await this.#nft.apply().catch((err: unknown) => this.#log.warn({ err }, 'ruleset update failed'));
+    for (const e of sb.endpoints) this.#o.events.publish('network', 'disconnect', e.networkId, { container: containerId, name: this.#nets.get(e.networkId)?.name ?? '', type: this.#nets.get(e.networkId)?.driver ?? '' });
+  }
+
+  async forget(containerId: string): Promise<void> {
+    await this.release(containerId);
+    this.#store.deleteAttachment(containerId);
+  }
+
+  // ------------------------------------------------------------------ connect, disconnect
+
+  async connect(idOrName: string, containerRef: string, cfg: EndpointConfig = {}): Promise<void> {
+    const n = this.get(idOrName);
+    const c = this.#containers?.find(containerRef);
+    if (!c) throw notFound(`No such container: ${containerRef}`);
+    const mode = this.#mode(c.hostConfig);
+    if (mode.kind === 'host' || n.driver === 'host') throw forbidden('container cannot be disconnected from host network or connected to host network');
+    if (mode.kind === 'none' || n.driver === 'null') throw forbidden('container cannot be connected to multiple networks with one of the networks in private (none) mode');
+    if (mode.kind === 'container') throw forbidden('container sharing network namespace with another container or host cannot be connected to any other network');
+    this.#checkEndpointConfig(n, cfg);
+    await this.#lock(c.id, async () => {
+      const atts = this.#store.attachments(c.id);
+      if (atts.some((a) => a.networkId === n.id)) throw forbidden(`endpoint with name ${c.name.replace(/^\//, '')} already exists in network ${n.name}`);
+      const seq = atts.reduce((m, a) => Math.max(m, a.seq + 1), 0);
+      const sb = this.#sandboxes.get(c.id);
+      if (sb && (c.state.status === 'running' || c.state.status === 'paused')) {
+        if (n.driver !== 'bridge') throw invalidArgument('connecting a running container to a cni network is not supported: stop it first');
+        const used = new Set(sb.endpoints.map((e) => e.ifname));
+        let i = 0;
+        while (used.has(`eth${i}`)) i++;
+        const ep = this.#newEndpoint(c, n, cfg, `eth${i}`);
+        sb.endpoints.push(ep);
+        try {
+          this.#store.saveSandbox(sb);
+          await ipBatch([`link add ${ep.hostVeth} mtu ${n.mtu} type veth peer name ${ep.ifname} mtu ${n.mtu} address ${ep.mac} netns ${sb.netns}`, `link set ${ep.hostVeth} master ${n.bridge}`, `link set ${ep.hostVeth} up`]);
+          const inside = [`addr add ${ep.ip}/${ep.prefix} dev ${ep.ifname}`, `link set ${ep.ifname} up`];
+          if (!sb.endpoints.some((e) => e !== ep && e.gateway) && ep.gateway) inside.push(`route replace default via ${ep.gateway} dev ${ep.ifname}`);
+          await ipBatch(inside, { netns: sb.netns });
+        } catch (err) {
+          sb.endpoints = sb.endpoints.filter((e) => e !== ep);
+          this.#store.saveSandbox(sb);
+          if (linkExists(ep.hostVeth)) await ipBatch([`link del ${ep.hostVeth}`]).catch(() => undefined);
+          throw err;
+        }
+        this.#writeEtc(c, sb);
+      }
+      this.#store.saveAttachment({ containerId: c.id, networkId: n.id, seq, config: cfg });
+    });
+    this.#o.events.publish('network', 'connect', n.id, { container: c.id, name: n.name, type: n.driver });
+  }
+
+  async disconnect(idOrName: string, containerRef: string, force = false): Promise<void> {
+    const n = this.get(idOrName);
+    const c = this.#containers?.find(containerRef);
+    if (!c) {
+      if (!force) throw notFound(`No such container: ${containerRef}`);
+      return;
+    }
+    if (n.driver === 'host') throw forbidden('container cannot be disconnected from host network or connected to host network');
+    await this.#lock(c.id, async () => {
+      const atts = this.#store.attachments(c.id);
+      if (!atts.some((a) => a.networkId === n.id)) throw forbidden(`container ${c.id} is not connected to network ${n.name}`);
+      const sb = this.#sandboxes.get(c.id);
+      const ep = sb?.endpoints.find((e) => e.networkId === n.id);
+      if (sb && ep) {
+        if (ep.cniResult && n.cni) await cniDel(n.cni.conflist, { containerId: c.id, netns: path.join(NETNS_DIR, sb.netns), ifname: ep.ifname, pluginDirs: this.#s.cniPluginDirs }, ep.cniResult);
+        if (ep.hostVeth && linkExists(ep.hostVeth)) await ipBatch([`link del ${ep.hostVeth}`]);
+        sb.endpoints = sb.endpoints.filter((e) => e !== ep);
+        this.#store.saveSandbox(sb);
+        this.#writeEtc(c, sb);
+      }
+      this.#store.deleteAttachment(c.id, n.id);
+    });
+    this.#o.events.publish('network', 'disconnect', n.id, { container: c.id, name: n.name, type: n.driver });
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  #nftState(): NftState {
+    const networks = [...this.#nets.values()]
+      .filter((n) => n.driver === 'bridge')
+      .map((n) => ({
+        bridge: n.bridge,
+        subnets: n.ipam.config.map((c) => parseCidr(c.Subnet)).filter((s): s is IpNet => s?.family === 4).map(formatCidr),
+        subnets6: n.enableIPv6 ? n.ipam.config.map((c) => parseCidr(c.Subnet)).filter((s): s is IpNet => s?.family === 6).map(formatCidr) : [],
+        internal: n.internal,
+        icc: n.icc,
+        masquerade: n.masquerade,
+      }));
+    const ports = [];
+    for (const s of this.#sandboxes.values()) {
+      const e = s.endpoints.find((x) => this.#nets.get(x.networkId)?.driver === 'bridge' && x.ip);
+      if (!e) continue;
+      for (const p of s.ports) ports.push({ proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, containerIp: e.ip, containerPort: p.containerPort });
+    }
+    return { table: this.#s.table, networks, ports, loopbackDnat: !this.#s.userlandProxy, enabled: this.#s.iptables };
+  }
+
+  async #lock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#locks.get(key) ?? Promise.resolve();
+    const run = prev.catch(() => undefined).then(fn);
+    const tail = run.catch(() => undefined);
+    this.#locks.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.#locks.get(key) === tail) this.#locks.delete(key);
+    }
+  }
+}
+
+/** EndpointsConfig by network name; the CLI's "default" is the default bridge. */
+function endpointsOf(netcfg: NetworkingConfig | null | undefined): Record<string, EndpointConfig> {
+  const out: Record<string, EndpointConfig> = {};
+  for (const [k, v] of Object.entries(netcfg?.EndpointsConfig ?? {})) out[k === 'default' ? 'bridge' : k] = (v ?? {}) as EndpointConfig;
+  return out;
+}
+
+function readFile(p: string): string {
+  try {
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function writeAtomic(file: string, content: string): void {
+  fs.writeFileSync(`${file}.tmp`, content, { mode: 0o644 });
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+export function labelsMatch(labels: Record<string, string>, want: readonly string[], notWant: readonly string[] = []): boolean {
+  const has = (l: string): boolean => {
+    const eq = l.indexOf('=');
+    return eq < 0 ? l in labels : labels[l.slice(0, eq)] === l.slice(eq + 1);
+  };
+  return want.every(has) && !notWant.some(has);
+}
+
+function parseUntil(v: string): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const d = /^(\d+)(s|m|h)$/.exec(v);
+  if (d) return Date.now() - Number(d[1]) * ({ s: 1000, m: 60_000, h: 3_600_000 }[d[2] as 's' | 'm' | 'h']);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw invalidArgument(`invalid value for until: ${v}`);
+  return t;
+}
