@@ -29,7 +29,7 @@ export function isDigestReference(ref: string): boolean {
 export function checkDigest(s: string | undefined): Digest {
   if (s === undefined || s === '') throw registryError('DIGEST_INVALID', { message: 'digest missing' });
   if (isDigest(s)) return s;
-  if (/^sha512:[a-f0-9]{128}$/.test(s) || /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(s)) {
+  if (!s.startsWith('sha256:') && /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(s)) {
     throw registryError('DIGEST_INVALID', { message: 'unsupported digest algorithm', detail: { digest: s } });
   }
   throw registryError('DIGEST_INVALID', { message: 'invalid digest', detail: { digest: s } });

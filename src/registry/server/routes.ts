@@ -21,6 +21,9 @@ interface Route {
   methods: Partial<Record<string, Handler>>;
 }
 
+/** Blob reads in 1 MiB chunks (fewer reads and socket writes than the 64 KiB default). */
+const READ_CHUNK = 1024 * 1024;
+
 /** Methods that change the registry (refused in read-only mode). */
 export const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -212,11 +215,11 @@ export function registerRegistryRoutes(app: FastifyInstance, opts: RegistryRoute
       reply.code(206);
       reply.header('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
       reply.header('Content-Length', String(range.end - range.start + 1));
-      return withBody ? reply.send(createReadStream(info.path, { start: range.start, end: range.end })) : reply.send();
+      return withBody ? reply.send(createReadStream(info.path, { start: range.start, end: range.end, highWaterMark: READ_CHUNK })) : reply.send();
     }
     reply.header('Content-Length', String(info.size));
     if (!withBody || info.size === 0) return reply.send();
-    return reply.send(createReadStream(info.path));
+    return reply.send(createReadStream(info.path, { highWaterMark: READ_CHUNK }));
   }
 
   async function getManifest(req: FastifyRequest, reply: FastifyReply, m: RegExpExecArray, withBody: boolean): Promise<unknown> {
