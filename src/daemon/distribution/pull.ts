@@ -9,7 +9,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { Logger } from 'pino';
-import { BerthError, invalidArgument, isCanceled, kindOf } from '../../errdefs/index.js';
+import { BerthError, invalidArgument, isCanceled, kindOf, notFound } from '../../errdefs/index.js';
 import { chainIds, sha256, type Digest } from '../../oci/digest.js';
 import { isIndexMediaType, isManifestMediaType, MediaTypes, isLayerMediaType, isConfigMediaType } from '../../oci/media-types.js';
 import type { Reference } from '../../oci/reference.js';
@@ -201,19 +201,21 @@ export async function pullTag(deps: PullDeps, opts: PullOptions): Promise<PullTa
   }
   emit({ id: tagOrDigest, status: `Pulling from ${ref.familiarName()}` });
   const configDigest = manifest.config.digest;
-  if (deps.images.has(configDigest)) {
-    const tagged = ref.tag !== undefined && ref.digest === undefined ? deps.images.refTarget(ref.toString()) === configDigest : true;
-    await finish(deps, opts, { configBytes: undefined, manifestBytes, manifestType, layers: [], topDigest: top.digest, configDigest });
-    return { id: configDigest, digest: top.digest, updated: !tagged };
-  }
-  const configBytes = await readSmallBlob(repo, configDigest, signal);
+  const local = deps.images.has(configDigest);
+  const configBytes = local ? await deps.content.readBytes(configDigest) : await readSmallBlob(repo, configDigest, signal);
   const config = parseJson<ImageConfig>(configBytes, 'image config');
   if (opts.platform && !isIndexMediaType(top.mediaType)) {
+    // moby checks the pulled image against --platform (also when it was there already)
     const have = normalizePlatform({ os: config.os, architecture: config.architecture, variant: config.variant });
     const want = opts.platform;
     if (have.os !== want.os || have.architecture !== want.architecture || (want.variant !== '' && have.variant !== want.variant)) {
-      throw invalidArgument(`image with reference ${ref.familiarString()} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(have)}`);
+      throw notFound(`image with reference ${ref.toString()} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(have)}`);
     }
+  }
+  if (local) {
+    const tagged = ref.tag !== undefined && ref.digest === undefined ? deps.images.refTarget(ref.toString()) === configDigest : true;
+    await finish(deps, opts, { configBytes: undefined, manifestBytes, manifestType, layers: [], topDigest: top.digest, configDigest });
+    return { id: configDigest, digest: top.digest, updated: !tagged };
   }
   const diffIds = config.rootfs?.diff_ids ?? [];
   const layerDescs = manifest.layers;
