@@ -404,6 +404,33 @@ describe('berth registry serve (raw HTTP)', () => {
     }
   });
 
+  test('SIGTERM lets an upload in flight finish, then exits 0', async () => {
+    const other = await startBerthRegistry();
+    try {
+      const start = await request(other.url, 'POST', '/v2/term/blobs/uploads/');
+      const loc = start.headers['location'] as string;
+      const part = Buffer.alloc(64 * 1024, 7);
+      const res = new Promise<number>((resolve, reject) => {
+        const r = http.request(new URL(loc, other.url), { method: 'PATCH', agent: false, headers: { 'content-type': 'application/octet-stream', 'content-length': String(part.length * 2) } }, (resp) => {
+          resp.resume();
+          resolve(resp.statusCode ?? 0);
+        });
+        r.on('error', reject);
+        // The server has the request (and is streaming its body) before the signal comes.
+        r.write(part, () => {
+          setTimeout(() => {
+            process.kill(other.pid, 'SIGTERM');
+            setTimeout(() => r.end(part), 300);
+          }, 300);
+        });
+      });
+      assert.equal(await res, 202);
+      assert.equal(await other.stop(), 0);
+    } finally {
+      await other.cleanup();
+    }
+  });
+
   test('gc removes what no tag reaches and keeps the rest', async () => {
     const keepImg = await pushImage('gc/keep', 'v1', 'keep');
     const dropImg = await pushImage('gc/drop', 'v1', 'drop');

@@ -41,6 +41,8 @@ export const command: Command = {
     await new Promise<void>((resolve) => {
       let stopping = false;
       const stop = (signal: NodeJS.Signals): void => {
+        // A second Ctrl-C stops at once; a repeated SIGTERM changes nothing.
+        if (stopping && signal === 'SIGINT') process.exit(130);
         if (stopping) return;
         stopping = true;
         // In-flight requests finish; a stuck client gets 30 s.
@@ -48,8 +50,8 @@ export const command: Command = {
         process.stderr.write(`${JSON.stringify({ level: 30, time: Date.now(), service: 'berth-registry', msg: `${signal}: shutting down` })}\n`);
         running.close().then(resolve, resolve);
       };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
     });
     return 0;
   },
