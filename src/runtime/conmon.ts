@@ -57,7 +57,7 @@ export function mapCreateError(raw: string): CreateError {
     const m = /exec(?:ve)?[: ]+[`"]?([^`"\s:]+)[`"]?.*permission denied/i.exec(text);
     return new CreateError('invalid-argument', m ? `exec: "${m[1]}": permission denied` : text, 126);
   }
-  return new CreateError('system', `OCI runtime create failed: ${text}`, 128);
+  return new CreateError('system', `OCI runtime create failed: ${text}`, 125);
 }
 
 function readSync(stream: Readable, timeoutMs: number): Promise<{ data: number; message?: string }> {

@@ -155,5 +155,5 @@ test('runtime create errors map to Docker\'s exit codes and messages', () => {
   const runc = mapCreateError('time="x" level=error msg="runc create failed: unable to start container process: exec: \\"bar\\": executable file not found in $PATH"');
   assert.equal(runc.exitCode, 127);
   assert.equal(mapCreateError('open /etc/x: permission denied').exitCode, 126);
-  assert.equal(mapCreateError('something else broke').exitCode, 128);
+  assert.equal(mapCreateError('something else broke').exitCode, 125);
 });

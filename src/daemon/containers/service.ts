@@ -677,7 +677,8 @@ export class ContainerService implements ContainerBackend {
       this.#log.debug({ id: shortId(rec.id), ms: marks }, 'container started');
     } catch (err) {
       this.#hooks.delete(rec.id);
-      const code = err instanceof CreateError ? err.exitCode : 128;
+      // 125: the daemon failed before the container ran (126/127 come from the runtime)
+      const code = err instanceof CreateError ? err.exitCode : 125;
       if (created) {
         await rt.kill(rec.id, 'KILL').catch(() => undefined);
         await this.#waitExitFile(rec, 5000);
