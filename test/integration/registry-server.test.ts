@@ -400,7 +400,7 @@ describe('berth registry serve (raw HTTP)', () => {
       }
       assert.equal((await request(ro.url, 'GET', '/v2/ro/manifests/v2')).status, 404);
     } finally {
-      await ro.stop();
+      await ro.cleanup();
     }
   });
 
@@ -459,7 +459,7 @@ describe('berth registry serve (raw HTTP)', () => {
       // Other tagged images of this file survived too.
       assert.equal((await request(again.url, 'GET', '/v2/pages/repo/tags/list')).json().tags.length, 5);
     } finally {
-      await again.stop();
+      await again.cleanup();
     }
   });
 });
