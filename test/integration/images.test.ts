@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { pack, extract } from 'tar-stream';
 import { startDaemon, importBusybox, busyboxTar, need, isRoot, hasDocker, which, run, type Daemon, type HttpResult } from './harness.js';
 import { loadSwagger, SWAGGER_MISSING, type Swagger } from './swagger.js';
+import { NO_INTERNET_ENV } from './distribution-helpers.js';
 
 let d: Daemon;
 let spec: Swagger | undefined;
@@ -19,7 +20,7 @@ let busyboxId = '';
 before(async () => {
   spec = loadSwagger();
   if (!isRoot()) return;
-  d = await startDaemon();
+  d = await startDaemon({ env: NO_INTERNET_ENV });
   busyboxId = await importBusybox(d);
 });
 after(async () => d?.cleanup());
@@ -312,7 +313,7 @@ test('save gives a docker-archive + OCI layout tar, stable across saves, that lo
   for (const [name, data] of files) if (name.startsWith('blobs/sha256/')) assert.equal(sha(data), name.slice('blobs/sha256/'.length), `${name} matches its digest`);
 
   // load into a fresh data root: same image ID, same name, same bytes when saved again
-  const d2 = await startDaemon();
+  const d2 = await startDaemon({ env: NO_INTERNET_ENV });
   try {
     const r = await load(d2, a);
     assert.equal(r.status, 200);
@@ -327,7 +328,7 @@ test('save gives a docker-archive + OCI layout tar, stable across saves, that lo
     assert.equal(msgs[1], 'Loaded image: busybox:latest\n');
     // by ID: no names in the archive, "Loaded image ID"
     const byId = await save(d2, busyboxId);
-    const d3 = await startDaemon();
+    const d3 = await startDaemon({ env: NO_INTERNET_ENV });
     try {
       assert.deepEqual(lines(await load(d3, byId)), [{ stream: `Loaded image ID: ${busyboxId}\n` }]);
     } finally {
@@ -468,7 +469,7 @@ test('bad input changes nothing', async (t) => {
     { what: 'import: uppercase repository', req: () => importTar(d, bb, 'repo=UPPER'), status: 400, message: /^invalid reference format: repository name \(library\/UPPER\) must be lowercase$/ },
     { what: 'import: bad change', req: () => importTar(d, bb, `repo=x&changes=${encodeURIComponent('RUN rm -rf /')}`), status: 400, message: /^run is not a valid change command$/ },
     { what: 'import: a layer with ../ entries', req: () => importTar(d, evilLayer, 'repo=evil'), status: 400, message: /\.\.\/escape\.txt.*outside/ },
-    { what: 'import: fromImage (pull) is for the registry issue', req: () => d.request('POST', '/images/create?fromImage=busybox&tag=latest'), status: 501, message: /pulling images is not supported yet/ },
+    { what: 'pull: an unreachable registry', req: () => d.request('POST', '/images/create?fromImage=127.0.0.1:9/busybox&tag=latest'), status: 503, message: /^Get "https?:\/\/127\.0\.0\.1:9\/v2\/": dial tcp 127\.0\.0\.1:9: connect: connection refused$/ },
     { what: 'tag: invalid reference', req: () => d.request('POST', '/images/busybox/tag?repo=Bad%20Name'), status: 400, message: /^invalid reference format/ },
     { what: 'tag: bad tag', req: () => d.request('POST', '/images/busybox/tag?repo=ok&tag=-bad'), status: 400, message: /invalid tag format/ },
     { what: 'load: truncated tar', req: () => load(d, saved.subarray(0, Math.floor(saved.length / 2))), status: 200, stream: true, message: /unexpected EOF/ },
@@ -510,7 +511,7 @@ function du(dir: string): number {
 
 test('rmi of everything returns the data root to the empty-store size; restart recovery drops broken images', async (t) => {
   if (!need(t, isRoot(), 'root')) return;
-  const d2 = await startDaemon();
+  const d2 = await startDaemon({ env: NO_INTERNET_ENV });
   try {
     const parts = ['content', 'layers', 'tmp'];
     const empty = parts.map((p) => du(path.join(d2.dataRoot, p)));
