@@ -139,6 +139,10 @@ test('volume plugin: --volume-driver and --mount volume-driver create through it
   const m = await dm.docker(['run', '--rm', '--mount', 'type=volume,src=pv3,dst=/x,volume-driver=testplug,volume-opt=color=red', 'busybox', 'true']);
   assert.equal(m.code, 0, m.stderr);
   assert.deepEqual(plugin.calls.find((x) => x.method === 'VolumeDriver.Create' && x.body['Name'] === 'pv3')?.body, { Name: 'pv3', Opts: { color: 'red' } });
+  const bm = await dm.berth(['run', '--rm', '--mount', 'type=volume,src=pv5,dst=/x,volume-opt=a=b,volume-driver=testplug,volume-opt=c=d', 'busybox', 'true']);
+  assert.equal(bm.code, 0, bm.stderr);
+  assert.deepEqual(plugin.calls.find((x) => x.method === 'VolumeDriver.Create' && x.body['Name'] === 'pv5')?.body, { Name: 'pv5', Opts: { a: 'b', c: 'd' } });
+  assert.equal((await dm.docker(['volume', 'rm', 'pv5'])).code, 0);
   const fail = await dm.docker(['volume', 'create', '-d', 'testplug', '-o', 'fail=yes', 'pv4']);
   assert.equal(fail.code, 1);
   assert.equal(fail.stderr, 'Error response from daemon: create pv4: refusing: fail=yes\n');

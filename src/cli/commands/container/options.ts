@@ -277,6 +277,12 @@ export function parseMount(value: string): Json {
       case 'bind-create-host-path':
         bind['CreateMountpoint'] = boolVal();
         break;
+      case 'bind-recursive':
+        if (val === 'disabled') bind['NonRecursive'] = true;
+        else if (val === 'writable') bind['ReadOnlyNonRecursive'] = true;
+        else if (val === 'readonly') bind['ReadOnlyForceRecursive'] = true;
+        else if (val !== 'enabled') throw bad(`invalid argument "${value}" for "--mount" flag: invalid value for ${key}: ${val ?? ''} (must be "enabled", "disabled", "writable", or "readonly")`);
+        break;
       case 'volume-nocopy':
         vol['NoCopy'] = boolVal();
         break;
@@ -284,8 +290,16 @@ export function parseMount(value: string): Json {
         vol['Subpath'] = val;
         break;
       case 'volume-driver':
-        vol['DriverConfig'] = { Name: val };
+        vol['DriverConfig'] = { ...(vol['DriverConfig'] as Json | undefined), Name: val };
         break;
+      case 'volume-opt': {
+        const i = (val ?? '').indexOf('=');
+        if (i <= 0) throw bad(`invalid argument "${value}" for "--mount" flag: invalid value for ${key}: ${val ?? ''}`);
+        const dc = (vol['DriverConfig'] ?? {}) as Json;
+        dc['Options'] = { ...((dc['Options'] as Json | undefined) ?? {}), [(val ?? '').slice(0, i)]: (val ?? '').slice(i + 1) };
+        vol['DriverConfig'] = dc;
+        break;
+      }
       case 'volume-label': {
         const [k, v = ''] = (val ?? '').split('=');
         volLabels[k as string] = v;
