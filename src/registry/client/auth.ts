@@ -1,6 +1,7 @@
 // Registry credentials and tokens, as Docker's distribution client handles them: the engine API's
 // AuthConfig (X-Registry-Auth / POST /auth), basic auth, and bearer tokens fetched from the
 // challenge's realm for a service and scopes, cached per scope set until they expire.
+import { createHash } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
 import { BerthError, unauthorized } from '../../errdefs/index.js';
 import type { Challenge } from './challenge.js';
@@ -73,7 +74,10 @@ export class TokenCache {
   }
 
   static key(c: Challenge, scopes: readonly string[], auth: AuthConfig | undefined): string {
-    return `${c.params['realm'] ?? ''}|${c.params['service'] ?? ''}|${[...scopes].sort().join(' ')}|${credentials(auth)?.username ?? ''}|${auth?.identitytoken ?? ''}`;
+    // the secret is part of the key (hashed): a token fetched with one password never serves another
+    const creds = credentials(auth);
+    const secret = createHash('sha256').update(`${creds?.username ?? ''}:${creds?.password ?? ''}:${auth?.identitytoken ?? ''}`).digest('hex');
+    return `${c.params['realm'] ?? ''}|${c.params['service'] ?? ''}|${[...scopes].sort().join(' ')}|${secret}`;
   }
 
   async get(c: Challenge, scopes: readonly string[], auth: AuthConfig | undefined, dispatcher: Dispatcher, what: string): Promise<{ token: string; key: string }> {
