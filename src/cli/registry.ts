@@ -235,5 +235,6 @@ export function aliasesOf(entry: Entry): string[] {
     }
   };
   walk(ROOT, 'berth ');
-  return out.sort((a, b) => b.split(' ').length - a.split(' ').length || a.localeCompare(b));
+  // docker lists the management-command forms first, each name before its aliases
+  return out.sort((a, b) => b.split(' ').length - a.split(' ').length);
 }

@@ -1,6 +1,6 @@
 // docker's formatter.Context: "table ..." (tabwriter + a header row rendered from the same
 // template over header names), "json" (one JSON object per line), "raw", or any Go template.
-import { Template, TemplateError, type TemplateFunc } from './template.js';
+import { MARSHAL_JSON, Template, TemplateError, type TemplateFunc } from './template.js';
 import { tabwrite } from './tabwriter.js';
 import { StatusError } from '../exit-codes.js';
 
@@ -84,7 +84,12 @@ export function renderRows(opts: RenderOptions): string {
   if (isJson(format)) return opts.rows.map((r) => `${goJson(sortedKeys(opts.json ? opts.json(r) : r))}\n`).join('');
   const tmpl = compile(preFormat(format));
   let body = '';
-  for (const row of opts.rows) body += `${execute(tmpl, row)}\n`;
+  for (const row of opts.rows) {
+    if (row !== null && typeof row === 'object' && !(MARSHAL_JSON in row)) {
+      Object.defineProperty(row, MARSHAL_JSON, { value: () => goJson(sortedKeys(opts.json ? opts.json(row) : row)), enumerable: false });
+    }
+    body += `${execute(tmpl, row)}\n`;
+  }
   if (!isTable(format)) return body;
   const headerTmpl = compile(preFormat(format), HEADER_FUNCS);
   const header = execute(headerTmpl, opts.headers);

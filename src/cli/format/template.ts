@@ -449,8 +449,13 @@ export function sprintf(format: string, args: unknown[]): string {
   }) + (ai < args.length ? `%!(EXTRA ${args.slice(ai).map((a) => `${goType(a)}=${toStr(a)}`).join(', ')})` : '');
 }
 
+/** A value with this method marshals itself (docker's formatter contexts: Go's json.Marshal, HTML-escaped). */
+export const MARSHAL_JSON = Symbol('marshalJSON');
+
 function jsonOf(v: unknown): string {
   if (v === undefined || v === NO_VALUE) return 'null';
+  const own = v !== null && typeof v === 'object' ? (v as { [MARSHAL_JSON]?: () => string })[MARSHAL_JSON] : undefined;
+  if (typeof own === 'function') return own.call(v);
   const raw = (JSON as unknown as { rawJSON(s: string): unknown }).rawJSON;
   return JSON.stringify(v, (_k, x: unknown) => (x instanceof Map ? Object.fromEntries(x) : typeof x === 'bigint' ? raw(x.toString()) : x)) ?? 'null';
 }

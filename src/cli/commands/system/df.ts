@@ -25,10 +25,10 @@ function summary(du: DiskUsage): Record<string, string | number>[] {
   const bSize = cache.filter((b) => !b.Shared).reduce((a, b) => a + b.Size, 0);
   const bReclaim = cache.filter((b) => !b.InUse && !b.Shared).reduce((a, b) => a + b.Size, 0);
   return [
-    { Type: 'Images', TotalCount: images.length, Active: images.filter((i) => i.Containers > 0).length, Size: humanSize(layers), Reclaimable: reclaimable(layers - usedImages, layers) },
-    { Type: 'Containers', TotalCount: containers.length, Active: containers.filter((c) => active(c.State)).length, Size: humanSize(cSize), Reclaimable: reclaimable(cReclaim, cSize) },
-    { Type: 'Local Volumes', TotalCount: volumes.length, Active: volumes.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length, Size: humanSize(vSize), Reclaimable: reclaimable(vReclaim, vSize) },
-    { Type: 'Build Cache', TotalCount: cache.length, Active: cache.filter((b) => b.InUse).length, Size: humanSize(bSize), Reclaimable: humanSize(bReclaim) },
+    { Type: 'Images', TotalCount: String(images.length), Active: String(images.filter((i) => i.Containers > 0).length), Size: humanSize(layers), Reclaimable: reclaimable(layers - usedImages, layers) },
+    { Type: 'Containers', TotalCount: String(containers.length), Active: String(containers.filter((c) => active(c.State)).length), Size: humanSize(cSize), Reclaimable: reclaimable(cReclaim, cSize) },
+    { Type: 'Local Volumes', TotalCount: String(volumes.length), Active: String(volumes.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length), Size: humanSize(vSize), Reclaimable: reclaimable(vReclaim, vSize) },
+    { Type: 'Build Cache', TotalCount: String(cache.length), Active: String(cache.filter((b) => b.InUse).length), Size: humanSize(bSize), Reclaimable: humanSize(bReclaim) },
   ];
 }
 

@@ -100,17 +100,21 @@ export const command: Command = {
       ServerOK: false,
     };
     let serverErr: unknown;
+    let serverJson: SystemVersion | null = null;
     try {
       // One round trip: an unversioned /version is served at the daemon's own API version.
       const v = await client.transport.json<SystemVersion>({ path: '/version', versioned: false });
-      data.Server = v;
+      // Templates see docker's Go field names (APIVersion), not the JSON ones (ApiVersion).
+      serverJson = v;
+      const { ApiVersion, ...rest } = v;
+      data.Server = { ...rest, APIVersion: ApiVersion } as unknown as SystemVersion;
       data.ServerOK = true;
       const apiVersion = v.ApiVersion && compareVersions(v.ApiVersion, CLIENT_API_VERSION) < 0 ? v.ApiVersion : CLIENT_API_VERSION;
       data.Client['APIVersion'] = apiVersion;
     } catch (err) {
       serverErr = err;
     }
-    if (format === 'json') ctx.out(`${JSON.stringify({ Client: data.Client, Server: data.Server })}\n`);
+    if (format === 'json') ctx.out(`${JSON.stringify({ Client: data.Client, Server: serverJson })}\n`);
     else if (format !== '') {
       const { compile, execute } = await import('../../format/formatter.js');
       ctx.out(`${execute(compile(format), data)}\n`);
