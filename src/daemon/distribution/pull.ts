@@ -335,9 +335,13 @@ async function layerTask(deps: PullDeps, repo: Repository, l: LayerPlan, parentR
       // unpack while downloading when the parent is there (or this is the base layer)
       teed = chainBefore === undefined && (l.parent === undefined || deps.snapshots.get(l.parent) !== undefined);
       if (blobBefore && !teed) return;
-      await download(deps, repo, l, tsignal, temit, teed);
-      if (!blobBefore) created.blobs.push(l.blob);
-      if (teed && !chainBefore) created.chains.push(l.chainId);
+      try {
+        await download(deps, repo, l, tsignal, temit, teed);
+      } finally {
+        // what this download stored, even when a later step failed, is this pull's to remove
+        if (!blobBefore && (await deps.content.info(l.blob))) created.blobs.push(l.blob);
+        if (teed && !chainBefore && deps.snapshots.get(l.chainId)) created.chains.push(l.chainId);
+      }
     } finally {
       release();
     }
@@ -397,9 +401,11 @@ async function download(deps: PullDeps, repo: Repository, l: LayerPlan, signal: 
   const verify = new VerifyStream(l.blob, l.size > 0 ? l.size : undefined);
   const progress = throttle(100, (n: number) => emit({ id, status: 'Downloading', current: n, total: l.size }));
   verify.onBytes = progress;
-  const tee = new Tee(teed ? 2 : 1);
+  // the store's branch is ended, not destroyed, on failure (and gets no signal): it then fails its
+  // own size/digest check and removes its ingest file after closing it
+  const tee = new Tee(teed ? 2 : 1, [true, false]);
   const [toStore, toUnpack] = tee.outputs;
-  const storing = deps.content.write(toStore as Readable, { digest: l.blob, ...(l.size > 0 ? { size: l.size } : {}) }, signal);
+  const storing = deps.content.write(toStore as Readable, { digest: l.blob, ...(l.size > 0 ? { size: l.size } : {}) });
   const unpacking = teed && toUnpack ? deps.snapshots.apply(l.parent, toUnpack, { expectedDiffId: l.diffId, signal }) : undefined;
   storing.catch(() => undefined);
   unpacking?.catch(() => undefined);

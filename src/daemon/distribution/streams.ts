@@ -53,13 +53,17 @@ export class VerifyStream extends Transform {
 /**
  * A Writable that copies every chunk to each output, waiting until all have room (the slowest
  * consumer paces the download). An output that fails or closes early fails the tee, and the
- * tee's failure destroys every output.
+ * tee's failure destroys every output, except those marked `endOnError`: they are ended (short),
+ * so a consumer that verifies size and digest (the content store) fails by itself after it has
+ * closed its files, instead of being torn down while it may still be opening them.
  */
 export class Tee extends Writable {
   readonly outputs: PassThrough[];
+  readonly #endOnError: boolean[];
 
-  constructor(n: number) {
+  constructor(n: number, endOnError: boolean[] = []) {
     super({ highWaterMark: 1 << 20 });
+    this.#endOnError = endOnError;
     this.outputs = Array.from({ length: n }, () => new PassThrough({ highWaterMark: 1 << 20 }));
     for (const o of this.outputs) {
       o.on('error', (err) => this.destroy(err));
@@ -90,7 +94,14 @@ export class Tee extends Writable {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    if (err) for (const o of this.outputs) if (!o.destroyed) o.destroy(err);
+    if (err) {
+      for (const [i, o] of this.outputs.entries()) {
+        if (o.destroyed) continue;
+        if (this.#endOnError[i]) {
+          if (!o.writableEnded) o.end();
+        } else o.destroy(err);
+      }
+    }
     cb(err);
   }
 }
