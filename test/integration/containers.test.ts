@@ -198,8 +198,6 @@ test('bad input: Docker\'s status and message, nothing half-created', async (t) 
   assert.equal(badSignal.status, 400);
   assert.equal(badSignal.json().message, 'Invalid signal: SIGNOPE');
 
-  const badNet = await d.request('POST', '/containers/create', { body: { Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'container:abc' } } });
-  assert.equal(badNet.status, 400);
   const badRuntime = await d.request('POST', '/containers/create', { body: { Image: 'busybox', Cmd: ['true'], HostConfig: { Runtime: 'kata' } } });
   assert.equal(badRuntime.status, 400);
   assert.equal(badRuntime.json().message, 'unknown or invalid runtime name: kata');
@@ -273,7 +271,7 @@ test('restart policies: on-failure:N with back-off, always, manual stop is not u
   assert.equal((await d.request('POST', `/containers/${id}/start`)).status, 204);
   await waitFor('on-failure retries to finish', async () => {
     const i = await inspect(id);
-    return i.RestartCount === 2 && i.State.Status === 'exited';
+    return i.RestartCount === 2 && i.State.Status === 'exited' && i.State.ExitCode === 2;
   });
   await sleep(500);
   const i = await inspect(id);

@@ -176,8 +176,15 @@ export class ContainerService implements ContainerBackend {
     const toStart: string[] = [];
     for (const rec of [...this.#byId.values()]) {
       const st = rec.state.status;
-      if (st === 'running' || st === 'paused' || st === 'restarting') {
-        if (st !== 'restarting' && pidAlive(rec.state.conmonPid) && this.#isConmon(rec.state.conmonPid)) {
+      if (st === 'restarting') {
+        // the daemon stopped during a restart back-off: the last exit is already recorded
+        rec.state.status = 'exited';
+        this.#save(rec);
+        if (this.#shouldRestart(rec)) toStart.push(rec.id);
+        continue;
+      }
+      if (st === 'running' || st === 'paused') {
+        if (pidAlive(rec.state.conmonPid) && this.#isConmon(rec.state.conmonPid)) {
           this.#log.info({ id: shortId(rec.id) }, 'adopted running container');
           if (readExitStatus(rec.paths)) void this.#onExitFile(rec.id);
           else this.#startHealth(rec, false);
@@ -604,6 +611,7 @@ export class ContainerService implements ContainerBackend {
       mark('network');
       const volumeMounts = this.#o.mounts && rec.mounts ? await this.#o.mounts.setup({ containerId: rec.id, rootfs: merged, mounts: rec.mounts }) : undefined;
       const user = resolveUser(merged, rec.config.User, rec.hostConfig.GroupAdd ?? []);
+      rec.user = { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids };
       if (rec.config.WorkingDir) fs.mkdirSync(path.join(merged, rec.config.WorkingDir), { recursive: true });
       const spec = buildSpec({
         id: rec.id,
@@ -694,6 +702,7 @@ export class ContainerService implements ContainerBackend {
       delete rec.state.health;
       this.#save(rec);
       this.#notify(rec, 'change');
+      if (rec.hostConfig.AutoRemove) await this.#destroy(rec).catch(() => undefined);
       if (err instanceof BerthError && err.kind !== 'internal') throw err;
       throw systemError(message, { cause: err });
     }
@@ -745,6 +754,8 @@ export class ContainerService implements ContainerBackend {
     const status = readExitStatus(rec.paths);
     this.#health.get(rec.id)?.stop();
     this.#health.delete(rec.id);
+    // conmon exits right after writing the status; let it go before cleaning up after it
+    for (let i = 0; i < 200 && pidAlive(rec.state.conmonPid) && this.#isConmon(rec.state.conmonPid); i++) await sleep(5);
     const rt = new OciRuntime(rec.runtime);
     await rt.delete(rec.id, true).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'runtime delete failed'));
     await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'unmount failed'));
@@ -807,7 +818,6 @@ export class ContainerService implements ContainerBackend {
       void this.#lock(rec.id, async () => {
         if (rec.state.status !== 'restarting' || !this.#byId.has(rec.id) || this.#closing) return;
         rec.restartCount++;
-        rec.state.status = 'exited';
         try {
           await this.#startLocked(rec, true);
           this.#event(rec, 'restart');
@@ -834,11 +844,10 @@ export class ContainerService implements ContainerBackend {
       startedAt: Date.parse(rec.state.startedAt),
       initial,
       exec: async (command, timeoutMs, signal) => {
-        const user = rec.config.User || undefined;
         const r = await rt.exec(rec.id, command, {
           env: rec.config.Env ?? [],
           cwd: rec.config.WorkingDir || '/',
-          ...(user && /^\d+(:\d+)?$/.test(user) ? { user: user.includes(':') ? user : `${user}:0` } : {}),
+          ...(rec.user ? { user: `${rec.user.uid}:${rec.user.gid}` } : {}),
           timeoutMs,
           signal,
         });

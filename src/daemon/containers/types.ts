@@ -87,6 +87,8 @@ export interface ContainerRecord {
   execIds: string[];
   /** stopped by the daemon on shutdown (live-restore off): restart policy applies at next boot */
   daemonStopped: boolean;
+  /** the process user as resolved from the image's /etc/passwd at the last start (exec uses it) */
+  user?: { uid: number; gid: number; additionalGids: number[] };
   /** last restart back-off delay */
   restartDelayMs?: number;
   /** volumes, binds and tmpfs mounts resolved by the volume service at create (inspect Mounts) */
