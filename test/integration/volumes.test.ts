@@ -341,3 +341,25 @@ test('prune: anonymous unused volumes by default, --all named too; system df -v 
   assert.match(pa.stdout, /prune-named/);
   assert.ok(!(await volumeNames(dm)).includes('prune-named'));
 });
+
+test('volume subpath mounts a directory inside the volume; volume events are published', async (t) => {
+  const dm = daemon(t);
+  if (!dm) return;
+  const since = Math.floor(Date.now() / 1000) - 1;
+  assert.equal((await dm.berth(['run', '--rm', '-v', 'subv:/v', 'busybox', 'sh', '-c', 'mkdir -p /v/inner && echo in > /v/inner/f'])).code, 0);
+  const c = await dm.request('POST', '/containers/create', { body: { Image: 'busybox', Cmd: ['cat', '/s/f'], HostConfig: { Mounts: [{ Type: 'volume', Source: 'subv', Target: '/s', VolumeOptions: { Subpath: 'inner' } }] } } });
+  assert.equal(c.status, 201, c.text);
+  const id = c.json<{ Id: string }>().Id;
+  assert.equal((await dm.request('POST', `/containers/${id}/start`)).status, 204);
+  assert.equal((await dm.request('POST', `/containers/${id}/wait`)).json<{ StatusCode: number }>().StatusCode, 0);
+  const logs = await dm.berth(['logs', id]);
+  assert.equal(logs.stdout, 'in\n');
+  assert.equal((await dm.request('DELETE', `/containers/${id}`)).status, 204);
+  assert.equal((await dm.request('DELETE', '/volumes/subv')).status, 204);
+  const until = Math.floor(Date.now() / 1000) + 1;
+  const ev = await dm.request('GET', `/events?since=${since}&until=${until}&filters=${encodeURIComponent(JSON.stringify({ type: ['volume'], volume: ['subv'] }))}`);
+  const actions = ev.text.trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { Action: string }).Action);
+  assert.deepEqual([...new Set(actions)].sort(), ['create', 'destroy', 'mount', 'unmount']);
+  assert.equal(actions[0], 'create');
+  assert.equal(actions.at(-1), 'destroy');
+});

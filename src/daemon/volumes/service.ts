@@ -357,6 +357,9 @@ export class VolumeService {
 
   /** Make the volume's data available to user `ref`; returns the host path. */
   async mount(name: string, ref: string): Promise<string> {
+    const plain = this.#store.get(name);
+    // a plain local directory: nothing to mount, nothing to record (no fsync on the start path)
+    if (plain && plain.driver === 'local' && !needsMount(plain.options)) return this.#o.drivers.local.mount(this.#ref(plain), ref);
     return this.#lock(name, async () => {
       const v = this.get(name);
       const d = await this.#driverOf(v);
