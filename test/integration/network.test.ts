@@ -1,0 +1,312 @@
+// Networking end to end on a real berthd: user networks (by IP, by name, aliases, embedded DNS
+// forwarding to a test resolver on 127.213.0.1), isolation, outbound NAT to an "outside"
+// namespace, -p/-P/UDP from the host, container:<id>, connect/disconnect while running, bad
+// input, the docker CLI, and recovery after kill -9. Subnets 10.213.41-44.0/24 are this file's;
+// every bridge, veth, netns, nft table and IPAM row it makes is gone at the end (asserted).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import * as packet from 'dns-packet';
+import { hasDocker, importBusybox, isRoot, need, sleep, startDaemon, which, type Daemon } from './harness.js';
+
+const ok = isRoot() && which('nft') !== undefined && which('ip') !== undefined && which('crun') !== undefined;
+const SUB1 = '10.213.41.0/24';
+const SUB2 = '10.213.42.0/24';
+const OUT_HOST = '10.213.43.1';
+const OUT_NS = '10.213.43.2';
+const DNS_ADDR = '127.213.0.1';
+
+function sh(cmd: string, args: string[], input?: string): { code: number; out: string; err: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 20_000 });
+  return { code: r.status ?? -1, out: r.stdout ?? '', err: r.stderr ?? '' };
+}
+
+function httpGet(host: string, port: number, p = '/hostname'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host, port, path: p, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+/** A shell snippet fetching http://HOST/hostname with busybox nc; prints the body. */
+const fetchCmd = (host: string): string => `printf 'GET /hostname HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${host} 80 | tail -n 1`;
+
+const PY = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+/** Wait until something listens on the port inside a netns (ss -l, tcp or udp). */
+async function listening(ns: string, proto: 't' | 'u', port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (sh('ip', ['netns', 'exec', ns, 'ss', `-Hl${proto}n`, 'sport', '=', `:${port}`]).out.trim() !== '') return;
+    await sleep(50);
+  }
+  throw new Error(`nothing listens on ${port} in ${ns}`);
+}
+
+function netnsNames(): string[] {
+  try {
+    return fs.readdirSync('/run/netns');
+  } catch {
+    return [];
+  }
+}
+
+describe('networking', { skip: !ok && !process.env['CI'] ? 'needs root, nft, ip, crun' : false }, () => {
+  let d: Daemon;
+  let bridge = '';
+  const outNs = `bto${process.pid % 100000}`;
+  const outVeth = `btoh${process.pid % 100000}`;
+  let dnsServer: dgram.Socket | undefined;
+  let table = '';
+
+  before(async () => {
+    d = await startDaemon();
+    bridge = d.bridgeName();
+    table = `berth_${bridge.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    await importBusybox(d);
+    // an "outside" namespace acting as the internet, reached through the host
+    sh('ip', ['netns', 'add', outNs]);
+    sh('ip', ['link', 'add', outVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', outNs]);
+    sh('ip', ['addr', 'add', `${OUT_HOST}/30`, 'dev', outVeth]);
+    sh('ip', ['link', 'set', outVeth, 'up']);
+    sh('ip', ['-n', outNs, 'addr', 'add', `${OUT_NS}/30`, 'dev', 'eth0']);
+    sh('ip', ['-n', outNs, 'link', 'set', 'eth0', 'up']);
+    sh('ip', ['-n', outNs, 'link', 'set', 'lo', 'up']);
+    // a resolver on loopback that the embedded DNS forwards unknown names to
+    dnsServer = dgram.createSocket('udp4');
+    dnsServer.on('message', (msg, rinfo) => {
+      const q = packet.decode(msg);
+      const question = q.questions?.[0];
+      const answers = question?.name === 'outside.example' && question.type === 'A' ? [{ type: 'A' as const, name: question.name, ttl: 60, class: 'IN' as const, data: '10.9.9.9' }] : [];
+      dnsServer?.send(packet.encode({ type: 'response', id: q.id ?? 0, flags: packet.RECURSION_AVAILABLE, questions: q.questions ?? [], answers }), rinfo.port, rinfo.address);
+    });
+    await new Promise<void>((r) => dnsServer?.bind(53, DNS_ADDR, () => r()));
+  });
+
+  after(async () => {
+    dnsServer?.close();
+    await d?.cleanup();
+    sh('ip', ['link', 'del', outVeth]);
+    sh('ip', ['netns', 'del', outNs]);
+    // nothing of this daemon's is left: bridge, veths on it, netns, nft table
+    assert.equal(fs.existsSync(`/sys/class/net/${bridge}`), false, 'default bridge left behind');
+    assert.deepEqual(netnsNames().filter((n) => n.startsWith(`${bridge}-`) || n === outNs), []);
+    assert.equal(sh('nft', ['list', 'table', 'ip', table]).code !== 0, true, 'nft table left behind');
+    assert.equal(fs.existsSync(`/sys/class/net/${outVeth}`), false);
+  });
+
+  it('lists the built-in networks and rejects bad network input with Docker errors', async (t) => {
+    if (!need(t, ok, 'root, nft, ip, crun')) return;
+    const ls = await d.berth(['network', 'ls', '--format', '{{.Name}} {{.Driver}}']);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.deepEqual(ls.stdout.trim().split('\n'), ['bridge bridge', 'host host', 'none null']);
+    const c1 = await d.request('POST', '/networks/create', { body: { Name: 'n1', IPAM: { Config: [{ Subnet: SUB1 }] }, Labels: { t: 'net' } } });
+    assert.equal(c1.status, 201, c1.text);
+    const dup = await d.request('POST', '/networks/create', { body: { Name: 'n1' } });
+    assert.equal(dup.status, 409);
+    assert.equal(dup.json().message, 'network with name n1 already exists');
+    const overlap = await d.request('POST', '/networks/create', { body: { Name: 'nx', IPAM: { Config: [{ Subnet: '10.213.41.128/25' }] } } });
+    assert.equal(overlap.status, 403);
+    assert.equal(overlap.json().message, 'invalid pool request: Pool overlaps with other one on this address space');
+    const unknown = await d.request('GET', '/networks/nope');
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.json().message, 'network nope not found');
+    const rmBuiltin = await d.request('DELETE', '/networks/bridge');
+    assert.equal(rmBuiltin.status, 403);
+    const names = (await d.request('GET', '/networks')).json<{ Name: string }[]>().map((n) => n.Name).sort();
+    assert.deepEqual(names, ['bridge', 'host', 'n1', 'none']);
+    const run = await d.berth(['run', '--rm', '--network', 'nope', 'busybox', 'true']);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /network nope not found/);
+    const inspect = (await d.request('GET', '/networks/n1')).json();
+    assert.equal(inspect.Driver, 'bridge');
+    assert.deepEqual(inspect.IPAM.Config, [{ Subnet: SUB1, Gateway: '10.213.41.1' }]);
+    assert.deepEqual(inspect.Labels, { t: 'net' });
+  });
+
+  it('connects containers on a user network by IP, name and alias, isolates networks and NATs outbound', async (t) => {
+    if (!need(t, ok, 'root, nft, ip, crun')) return;
+    const web = await d.berth(['run', '-d', '--name', 'web', '--network', 'n1', '--network-alias', 'www', '--dns', DNS_ADDR, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+    assert.equal(web.code, 0, web.stderr);
+    const info = (await d.request('GET', '/containers/web/json')).json();
+    const ip = info.NetworkSettings.Networks.n1.IPAddress as string;
+    assert.equal(ip, '10.213.41.2');
+    assert.equal(info.NetworkSettings.Networks.n1.Gateway, '10.213.41.1');
+    assert.deepEqual(info.NetworkSettings.Networks.n1.Aliases, ['www']);
+    assert.ok((info.NetworkSettings.Networks.n1.DNSNames as string[]).includes('web'));
+    // by IP, by name, by alias
+    const script = `${fetchCmd(ip)} && ${fetchCmd('web')} && ${fetchCmd('www')} && nslookup outside.example`;
+    const client = await d.berth(['run', '--rm', '--network', 'n1', '--dns', DNS_ADDR, 'busybox', 'sh', '-c', script]);
+    assert.equal(client.code, 0, client.stderr + client.stdout);
+    assert.equal(client.stdout.split('\n').filter((l) => l === info.Config.Hostname).length, 3);
+    assert.match(client.stdout, /Address: 10\.9\.9\.9/, 'other names are forwarded to the container\'s --dns servers');
+    // another user network cannot reach n1
+    assert.equal((await d.berth(['network', 'create', '--subnet', SUB2, 'n2'])).code, 0);
+    const iso = await d.berth(['run', '--rm', '--network', 'n2', '--dns', DNS_ADDR, 'busybox', 'sh', '-c', `${fetchCmd(ip)}; echo blocked`]);
+    assert.equal(iso.stdout.trim(), 'blocked');
+    // outbound NAT: the outside namespace sees the host's address, not the container's
+    const peerFile = path.join(d.root, 'peer');
+    const py = `import socket;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('${OUT_NS}',9000));s.listen();s.settimeout(15);c,a=s.accept();open('${peerFile}','w').write(a[0])`;
+    const server = spawn('ip', ['netns', 'exec', outNs, PY, '-c', py], { stdio: 'ignore' });
+    try {
+      await listening(outNs, 't', 9000);
+      const out = await d.berth(['run', '--rm', '--network', 'n1', '--dns', DNS_ADDR, 'busybox', 'sh', '-c', `echo hello | nc -w 2 ${OUT_NS} 9000; echo rc=$?`]);
+      assert.match(out.stdout, /rc=0/, out.stderr);
+      for (let i = 0; i < 30 && !fs.existsSync(peerFile); i++) await sleep(100);
+      assert.equal(fs.readFileSync(peerFile, 'utf8'), OUT_HOST);
+    } finally {
+      if (server.exitCode === null && server.pid) process.kill(server.pid, 'SIGKILL');
+    }
+    const counters = sh('nft', ['list', 'chain', 'ip', table, 'postrouting']).out;
+    assert.match(counters, /ip saddr 10\.213\.41\.0\/24 oifname != .* masquerade/);
+  });
+
+  it('publishes ports on 127.0.0.1, the host address, with -P and for UDP', async (t) => {
+    if (!need(t, ok, 'root, nft, ip, crun')) return;
+    const gw = (await d.request('GET', '/networks/bridge')).json().IPAM.Config[0].Gateway as string;
+    const r = await d.berth(['run', '-d', '--name', 'pub', '-p', '18481:80', '--expose', '8080', '-P', '-p', '127.0.0.1:18482:5353/udp', '--dns', '127.0.0.1', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+    assert.equal(r.code, 0, r.stderr);
+    const hostname = (await d.request('GET', '/containers/pub/json')).json().Config.Hostname as string;
+    await sleep(300);
+    assert.equal((await httpGet('127.0.0.1', 18481)).body.trim(), hostname);
+    assert.equal((await httpGet(gw, 18481)).body.trim(), hostname);
+    const port = await d.berth(['port', 'pub']);
+    assert.match(port.stdout, /^80\/tcp -> 0\.0\.0\.0:18481$/m);
+    const ephemeral = /^8080\/tcp -> 0\.0\.0\.0:(\d+)$/m.exec(port.stdout);
+    assert.ok(ephemeral, port.stdout);
+    assert.match(port.stdout, /^5353\/udp -> 127\.0\.0\.1:18482$/m);
+    // UDP: busybox has no UDP server, so a UDP echo runs in the container's netns (its SandboxKey)
+    const sandbox = (await d.request('GET', '/containers/pub/json')).json().NetworkSettings.SandboxKey as string;
+    const echo = spawn('ip', ['netns', 'exec', path.basename(sandbox), PY, '-c', "import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(('0.0.0.0',5353));s.settimeout(15);m,a=s.recvfrom(100);s.sendto(b'echo '+m,a)"], { stdio: 'ignore' });
+    const u = dgram.createSocket('udp4');
+    try {
+      await listening(path.basename(sandbox), 'u', 5353);
+      const reply = await new Promise<string>((res, rej) => {
+        const timer = setTimeout(() => rej(new Error('no UDP reply')), 5000);
+        u.on('message', (m) => {
+          clearTimeout(timer);
+          res(m.toString());
+        });
+        u.send('udp-hello', 18482, '127.0.0.1');
+      });
+      assert.equal(reply, 'echo udp-hello');
+    } finally {
+      u.close();
+      if (echo.exitCode === null && echo.pid) process.kill(echo.pid, 'SIGKILL');
+    }
+    // a busy host port: Docker's error, and nothing of the failed container is left running
+    const busy = await d.berth(['run', '-d', '--name', 'busy', '-p', '18481:80', '--dns', '127.0.0.1', 'busybox', 'sleep', '30']);
+    assert.notEqual(busy.code, 0);
+    assert.match(busy.stderr, /Bind for 0\.0\.0\.0:18481 failed: port is already allocated/);
+    const busyState = (await d.request('GET', '/containers/busy/json')).json();
+    assert.equal(busyState.State.Running, false);
+    assert.equal(netnsNames().filter((n) => n.startsWith(`${bridge}-${(busyState.Id as string).slice(0, 12)}`)).length, 0);
+    assert.equal((await d.berth(['rm', 'busy'])).code, 0);
+    // invalid port spec
+    const bad = await d.request('POST', '/containers/create', { body: { Image: 'busybox', HostConfig: { PortBindings: { 'abc/tcp': [{ HostPort: '1' }] } } } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json().message, /invalid port specification: "abc\/tcp"/);
+    const badHost = await d.request('POST', '/containers/create', { body: { Image: 'busybox', HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '99999' }] } } } });
+    assert.equal(badHost.status, 400);
+    assert.equal((await d.berth(['rm', '-f', 'pub'])).code, 0);
+    await assert.rejects(httpGet('127.0.0.1', 18481));
+  });
+
+  it('shares a network namespace with --network container: and connects/disconnects while running', async (t) => {
+    if (!need(t, ok, 'root, nft, ip, crun')) return;
+    const shared = await d.berth(['run', '--rm', '--network', 'container:web', 'busybox', 'sh', '-c', fetchCmd('127.0.0.1')]);
+    assert.equal(shared.code, 0, shared.stderr);
+    assert.equal(shared.stdout.trim(), (await d.request('GET', '/containers/web/json')).json().Config.Hostname);
+    assert.equal((await d.berth(['network', 'connect', '--ip', '10.213.42.50', '--alias', 'web2', 'n2', 'web'])).code, 0);
+    const eth1 = await d.berth(['exec', 'web', 'ip', '-4', 'addr', 'show', 'eth1']);
+    assert.match(eth1.stdout, /inet 10\.213\.42\.50\/24/);
+    const fromN2 = await d.berth(['run', '--rm', '--network', 'n2', '--dns', DNS_ADDR, 'busybox', 'sh', '-c', fetchCmd('web2')]);
+    assert.equal(fromN2.stdout.trim(), (await d.request('GET', '/containers/web/json')).json().Config.Hostname, fromN2.stderr);
+    const inUse = await d.request('DELETE', '/networks/n2');
+    assert.equal(inUse.status, 409);
+    assert.match(inUse.json().message, /has active endpoints/);
+    assert.equal((await d.berth(['network', 'disconnect', 'n2', 'web'])).code, 0);
+    const gone = await d.berth(['exec', 'web', 'ip', 'link', 'show', 'eth1']);
+    assert.notEqual(gone.code, 0);
+    assert.equal((await d.berth(['network', 'rm', 'n2'])).code, 0);
+  });
+
+  it('works through the docker CLI: network create, run --network, run -p, port', async (t) => {
+    if (!need(t, ok && hasDocker(), 'docker CLI')) return;
+    assert.equal((await d.docker(['network', 'create', '--subnet', '10.213.44.0/24', 'dn'])).code, 0);
+    const run = await d.docker(['run', '-d', '--name', 'dweb', '--network', 'dn', '--ip', '10.213.44.77', '-p', '127.0.0.1:18483:80', '--dns', '127.0.0.1', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+    assert.equal(run.code, 0, run.stderr);
+    const port = await d.docker(['port', 'dweb', '80']);
+    assert.equal(port.stdout.trim(), '127.0.0.1:18483');
+    await sleep(200);
+    assert.equal((await httpGet('127.0.0.1', 18483)).status, 200);
+    const insp = await d.docker(['network', 'inspect', 'dn', '--format', '{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}']);
+    assert.equal(insp.stdout.trim(), 'dweb 10.213.44.77/24');
+    const ls = await d.docker(['network', 'ls', '--filter', 'name=dn', '--format', '{{.Name}}']);
+    assert.equal(ls.stdout.trim(), 'dn');
+    const rmBusy = await d.docker(['network', 'rm', 'dn']);
+    assert.notEqual(rmBusy.code, 0);
+    assert.match(rmBusy.stderr, /has active endpoints/);
+    assert.equal((await d.docker(['rm', '-f', 'dweb'])).code, 0);
+    assert.equal((await d.docker(['network', 'rm', 'dn'])).code, 0);
+  });
+
+  it('keeps addresses, ports and DNS across kill -9 of berthd and cleans up what died meanwhile', async (t) => {
+    if (!need(t, ok, 'root, nft, ip, crun')) return;
+    const keep = await d.berth(['run', '-d', '--name', 'keep', '--network', 'n1', '-p', '127.0.0.1:18484:80', '--dns', DNS_ADDR, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+    assert.equal(keep.code, 0, keep.stderr);
+    const doomed = await d.berth(['run', '-d', '--name', 'doomed', '--network', 'n1', '--dns', DNS_ADDR, 'busybox', 'sleep', '300']);
+    assert.equal(doomed.code, 0, doomed.stderr);
+    const before = (await d.request('GET', '/containers/keep/json')).json();
+    const doomedInfo = (await d.request('GET', '/containers/doomed/json')).json();
+    const doomedNs = `${bridge}-${(doomedInfo.Id as string).slice(0, 12)}`;
+    assert.ok(netnsNames().includes(doomedNs));
+    await d.stop('SIGKILL');
+    process.kill(doomedInfo.State.Pid as number, 'SIGKILL');
+    await sleep(300);
+    await d.start();
+    const after = (await d.request('GET', '/containers/keep/json')).json();
+    assert.equal(after.State.Running, true);
+    assert.equal(after.NetworkSettings.Networks.n1.IPAddress, before.NetworkSettings.Networks.n1.IPAddress);
+    assert.equal((await httpGet('127.0.0.1', 18484)).status, 200);
+    const dns = await d.berth(['run', '--rm', '--network', 'n1', '--dns', DNS_ADDR, 'busybox', 'nslookup', 'keep']);
+    assert.match(dns.stdout, new RegExp(`Address: ${before.NetworkSettings.Networks.n1.IPAddress as string}`));
+    // the container that died while berthd was down lost its netns and veth; its address is free again
+    for (let i = 0; i < 50 && netnsNames().includes(doomedNs); i++) await sleep(100);
+    assert.equal(netnsNames().includes(doomedNs), false);
+    const next = await d.berth(['run', '--rm', '--network', 'n1', '--dns', DNS_ADDR, 'busybox', 'ip', '-4', 'addr', 'show', 'eth0']);
+    assert.match(next.stdout, new RegExp(`inet ${doomedInfo.NetworkSettings.Networks.n1.IPAddress as string}/`));
+  });
+
+  it('removes everything: containers, networks, netns, veths and IPAM rows', async (t) => {
+    if (!need(t, ok, 'root, nft, ip, crun')) return;
+    const all = (await d.request('GET', '/containers/json?all=1')).json<{ Id: string }[]>();
+    for (const c of all) assert.equal((await d.request('DELETE', `/containers/${c.Id}?force=1`)).status, 204);
+    const prune = await d.berth(['network', 'prune', '-f']);
+    assert.equal(prune.code, 0, prune.stderr);
+    assert.match(prune.stdout, /n1/);
+    assert.deepEqual(netnsNames().filter((n) => n.startsWith(`${bridge}-`)), []);
+    assert.deepEqual(fs.readdirSync(`/sys/class/net/${bridge}/brif`), []);
+    await d.stop();
+    const db = new DatabaseSync(path.join(d.dataRoot, 'berth.db'), { readOnly: true });
+    try {
+      assert.deepEqual(db.prepare('SELECT * FROM network_ipam').all(), []);
+      assert.deepEqual(db.prepare('SELECT * FROM network_ports').all(), []);
+      assert.deepEqual(db.prepare('SELECT * FROM network_sandboxes').all(), []);
+    } finally {
+      db.close();
+    }
+    // a graceful stop with nothing running takes the bridge and the table down
+    assert.equal(fs.existsSync(`/sys/class/net/${bridge}`), false);
+    assert.notEqual(sh('nft', ['list', 'table', 'ip', table]).code, 0);
+  });
+});
