@@ -24,6 +24,8 @@ import { Semaphore, shortDigest, throttle, type ProgressEvent } from './progress
 import { Tee, VerifyStream } from './streams.js';
 
 const CONFIG_LIMIT = 8 * 1024 * 1024;
+/** stream buffer per stage: small, so parallel downloads stay within a few MB each */
+const HWM = 256 * 1024;
 
 export interface PullDeps {
   images: ImageService;
@@ -77,6 +79,8 @@ export class Transfers {
         for (const l of listeners) l(e);
       };
       const created: Transfer = { listeners, users: 0, abort, done: Promise.resolve() };
+      // the first puller hears the transfer's first events (Waiting) too
+      listeners.add(emit);
       created.done = start(abort.signal, fanout).finally(() => {
         if (this.#running.get(key) === created) this.#running.delete(key);
       });
@@ -384,7 +388,7 @@ function blobSource(deps: PullDeps, repo: Repository, l: LayerPlan, signal: Abor
       }
     }
   }
-  return Readable.from(gen(), { objectMode: false, highWaterMark: 1 << 20 });
+  return Readable.from(gen(), { objectMode: false, highWaterMark: HWM });
 }
 
 function eofError(err: unknown): Error {

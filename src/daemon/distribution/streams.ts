@@ -6,6 +6,9 @@ import { PassThrough, Transform, Writable, type TransformCallback } from 'node:s
 import { invalidArgument } from '../../errdefs/index.js';
 import type { Digest } from '../../oci/digest.js';
 
+/** stream buffer per stage */
+const HWM = 256 * 1024;
+
 /** Docker's message when a layer's bytes do not hash to its digest. */
 export function verificationError(digest: Digest): Error {
   return invalidArgument(`filesystem layer verification failed for digest ${digest}`);
@@ -23,7 +26,7 @@ export class VerifyStream extends Transform {
   onBytes: ((n: number) => void) | undefined;
 
   constructor(digest: Digest, size: number | undefined) {
-    super({ highWaterMark: 1 << 20 });
+    super({ highWaterMark: HWM });
     this.#digest = digest;
     this.#size = size;
   }
@@ -62,9 +65,9 @@ export class Tee extends Writable {
   readonly #endOnError: boolean[];
 
   constructor(n: number, endOnError: boolean[] = []) {
-    super({ highWaterMark: 1 << 20 });
+    super({ highWaterMark: HWM });
     this.#endOnError = endOnError;
-    this.outputs = Array.from({ length: n }, () => new PassThrough({ highWaterMark: 1 << 20 }));
+    this.outputs = Array.from({ length: n }, () => new PassThrough({ highWaterMark: HWM }));
     for (const o of this.outputs) {
       o.on('error', (err) => this.destroy(err));
       o.on('close', () => {

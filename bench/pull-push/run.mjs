@@ -1,0 +1,275 @@
+// bench/pull-push: berth's distribution client against a local registry.
+//   node_modules/node/bin/node bench/pull-push/run.mjs [--mb 250]   (or bench/pull-push/run)
+// Builds a five-layer image of about 250 MB uncompressed (the busybox rootfs plus generated
+// files of mixed sizes and compressibility, gzip layers), serves it from Debian's docker-registry
+// on 127.0.0.1, then measures in one run: a cold pull with berth (wall time, MB/s, berthd's RSS
+// sampled every 10 ms: baseline, peak, growth), and a push of the pulled image to an empty
+// registry. Needs root, a built tree (npm run build), docker-registry and busybox-static.
+// Removes everything it started (registries and berthd by PID, temp dirs). dockerd and podman
+// are not installed on this machine, so there is no side-by-side comparison.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable, Transform } from 'node:stream';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import tarStream from 'tar-stream';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const args = process.argv.slice(2);
+const TOTAL_MB = Number(args[args.indexOf('--mb') + 1] || 250) || 250;
+if (process.getuid?.() !== 0) {
+  console.error('pull-push: needs root');
+  process.exit(1);
+}
+if (!fs.existsSync('/usr/bin/docker-registry')) {
+  console.error('pull-push: needs docker-registry (apt-get install docker-registry)');
+  process.exit(1);
+}
+const root = fs.mkdtempSync('/tmp/bt-bench-pp-');
+const children = [];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sha = (b) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const mb = (n) => n / 1e6;
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function startRegistry(name) {
+  const port = await freePort();
+  const dir = path.join(root, name);
+  fs.mkdirSync(dir);
+  const cfg = path.join(dir, 'config.yml');
+  fs.writeFileSync(cfg, `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  const child = spawn('/usr/bin/docker-registry', ['serve', cfg], { stdio: 'ignore' });
+  children.push(child);
+  const host = `127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      await (await fetch(`http://${host}/v2/`)).arrayBuffer();
+      return host;
+    } catch {
+      await sleep(50);
+    }
+  }
+  throw new Error('registry did not start');
+}
+
+// --- the image ------------------------------------------------------------------------------
+
+/** Stream a layer tar through sha256 (diff ID) and gzip into a file (blob digest). */
+async function writeLayer(file, fill) {
+  const pack = tarStream.pack();
+  const diff = createHash('sha256');
+  const blob = createHash('sha256');
+  let tarSize = 0;
+  let blobSize = 0;
+  const tap = (h, add) => new Transform({ transform(c, _e, cb) { h.update(c); add(c.length); cb(null, c); } });
+  const done = pipeline(pack, tap(diff, (n) => (tarSize += n)), zlib.createGzip({ level: 6 }), tap(blob, (n) => (blobSize += n)), fs.createWriteStream(file));
+  await fill(pack);
+  pack.finalize();
+  await done;
+  return { file, diffId: `sha256:${diff.digest('hex')}`, digest: `sha256:${blob.digest('hex')}`, tarSize, size: blobSize };
+}
+
+const entry = (pack, header, data) => new Promise((resolve, reject) => pack.entry({ mtime: new Date('2024-01-01T00:00:00Z'), mode: 0o644, ...header }, data, (err) => (err ? reject(err) : resolve())));
+
+function textBlock(n, seed) {
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'layer', 'registry', 'berth', 'container', 'image', 'digest'];
+  let s = '';
+  let i = seed;
+  while (s.length < n) s += `${words[(i = (i * 1103515245 + 12345) >>> 0) % words.length]} ${i % 1000}\n`;
+  return Buffer.from(s.slice(0, n));
+}
+
+async function buildImage() {
+  const dir = path.join(root, 'image');
+  fs.mkdirSync(dir);
+  const busyboxTar = path.join(os.tmpdir(), `berth-test-fixtures-${process.getuid()}`, 'busybox-rootfs.tar');
+  if (!fs.existsSync(busyboxTar)) {
+    const r = spawnSync(path.join(REPO, 'scripts/mk-busybox-rootfs'), [busyboxTar], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+  }
+  const rest = TOTAL_MB * 1e6 - fs.statSync(busyboxTar).size;
+  const layers = [];
+  // 1: busybox rootfs (as is)
+  layers.push(await (async () => {
+    const file = path.join(dir, 'l1.gz');
+    const diff = createHash('sha256').update(fs.readFileSync(busyboxTar)).digest('hex');
+    await pipeline(fs.createReadStream(busyboxTar), zlib.createGzip(), fs.createWriteStream(file));
+    const gz = fs.readFileSync(file);
+    return { file, diffId: `sha256:${diff}`, digest: sha(gz), tarSize: fs.statSync(busyboxTar).size, size: gz.length };
+  })());
+  // 2: a few big incompressible files
+  layers.push(await writeLayer(path.join(dir, 'l2.gz'), async (p) => {
+    for (let i = 0; i < 6; i++) await entry(p, { name: `opt/random/big-${i}.bin`, size: Math.floor(rest * 0.3 / 6) }, randomBytes(Math.floor(rest * 0.3 / 6)));
+  }));
+  // 3: big compressible text files
+  layers.push(await writeLayer(path.join(dir, 'l3.gz'), async (p) => {
+    for (let i = 0; i < 4; i++) await entry(p, { name: `usr/share/text/doc-${i}.txt` }, textBlock(Math.floor(rest * 0.3 / 4), i));
+  }));
+  // 4: many small files, half compressible
+  layers.push(await writeLayer(path.join(dir, 'l4.gz'), async (p) => {
+    const n = 4000;
+    const each = Math.floor(rest * 0.2 / n);
+    for (let i = 0; i < n; i++) await entry(p, { name: `srv/small/${i % 40}/f-${i}` }, i % 2 ? randomBytes(each) : textBlock(each, i));
+  }));
+  // 5: medium files, mixed
+  layers.push(await writeLayer(path.join(dir, 'l5.gz'), async (p) => {
+    const n = 40;
+    const each = Math.floor(rest * 0.2 / n);
+    for (let i = 0; i < n; i++) await entry(p, { name: `var/lib/app/m-${i}` }, i % 3 === 0 ? textBlock(each, i) : randomBytes(each));
+  }));
+  const config = Buffer.from(JSON.stringify({
+    created: '2024-01-01T00:00:00Z', architecture: 'amd64', os: 'linux',
+    config: { Cmd: ['sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+    history: layers.map((_, i) => ({ created: '2024-01-01T00:00:00Z', created_by: `bench layer ${i + 1}` })),
+  }));
+  const manifest = {
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
+    layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })),
+  };
+  return { layers, config, manifest };
+}
+
+async function upload(host, repo, digest, body, size) {
+  const start = await fetch(`http://${host}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  const loc = new URL(start.headers.get('location'), `http://${host}`);
+  await start.arrayBuffer();
+  loc.searchParams.set('digest', digest);
+  const put = await fetch(loc, { method: 'PUT', body, duplex: 'half', headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) } });
+  if (put.status !== 201) throw new Error(`upload ${digest}: ${put.status} ${await put.text()}`);
+  await put.arrayBuffer();
+}
+
+// --- berthd -------------------------------------------------------------------------------------
+
+const socket = path.join(root, 'berth.sock');
+let berthd;
+
+const TIMELINE = args.includes('--timeline');
+function request(method, p, headers = {}) {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: socket, method, path: p, headers, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (d) => {
+        chunks.push(d);
+        if (TIMELINE) for (const l of d.toString().split('\n')) if (l && !/Downloading|Extracting|Pushing"/.test(l)) console.log(`  +${((performance.now() - t0) / 1000).toFixed(2)}s ${l}`);
+      });
+      res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function rssKb(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+async function startBerthd() {
+  const cfg = path.join(root, 'daemon.json');
+  fs.writeFileSync(cfg, '{}');
+  const log = fs.openSync(path.join(root, 'berthd.log'), 'a');
+  berthd = spawn(path.join(REPO, 'bin/berthd'), ['--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'run'), '-H', `unix://${socket}`, '--pidfile', path.join(root, 'berthd.pid'), '--config-file', cfg], {
+    stdio: ['ignore', log, log],
+    env: { ...process.env, HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9' },
+  });
+  fs.closeSync(log);
+  for (let i = 0; i < 400; i++) {
+    try {
+      if ((await request('GET', '/_ping')).status === 200) return;
+    } catch {
+      await sleep(25);
+    }
+  }
+  throw new Error('berthd did not start');
+}
+
+/** berthd's node process (bin/berthd is a sh wrapper that execs node, same PID). */
+const berthdPid = () => berthd.pid;
+
+async function measure(fn) {
+  const pid = berthdPid();
+  const base = rssKb(pid);
+  let peak = base;
+  let stop = false;
+  const sampler = (async () => {
+    while (!stop) {
+      peak = Math.max(peak, rssKb(pid));
+      await sleep(10);
+    }
+  })();
+  const t0 = performance.now();
+  const result = await fn();
+  const ms = performance.now() - t0;
+  stop = true;
+  await sampler;
+  return { ms, base, peak, result };
+}
+
+async function cleanup() {
+  if (berthd && berthd.exitCode === null) {
+    const exited = new Promise((r) => berthd.once('exit', r));
+    berthd.kill('SIGTERM');
+    await Promise.race([exited, sleep(15000)]);
+    if (berthd.exitCode === null) berthd.kill('SIGKILL');
+  }
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  await sleep(200);
+  for (const m of fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(`${root}/`)).sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
+  fs.rmSync(root, { recursive: true, force: true });
+}
+
+async function main() {
+  console.log(`pull-push: building a ~${TOTAL_MB} MB five-layer image ...`);
+  const img = await buildImage();
+  const tarBytes = img.layers.reduce((n, l) => n + l.tarSize, 0);
+  const blobBytes = img.layers.reduce((n, l) => n + l.size, 0);
+  const src = await startRegistry('registry-src');
+  for (const l of img.layers) await upload(src, 'bench/big', l.digest, fs.createReadStream(l.file), l.size);
+  await upload(src, 'bench/big', sha(img.config), img.config, img.config.length);
+  const mput = await fetch(`http://${src}/v2/bench/big/manifests/v1`, { method: 'PUT', body: JSON.stringify(img.manifest), headers: { 'content-type': img.manifest.mediaType } });
+  if (mput.status !== 201) throw new Error(`manifest: ${mput.status}`);
+  await startBerthd();
+  await sleep(500);
+  const pull = await measure(() => request('POST', `/images/create?fromImage=${encodeURIComponent(`${src}/bench/big`)}&tag=v1`));
+  if (/"error"/.test(pull.result.text) || pull.result.status !== 200) throw new Error(`pull failed: ${pull.result.text.slice(-500)}`);
+  const dst = await startRegistry('registry-dst');
+  const tagged = await request('POST', `/images/${encodeURIComponent(`${src}/bench/big:v1`)}/tag?repo=${encodeURIComponent(`${dst}/bench/copy`)}&tag=v1`);
+  if (tagged.status !== 201) throw new Error(`tag: ${tagged.text}`);
+  const push = await measure(() => request('POST', `/images/${encodeURIComponent(`${dst}/bench/copy`)}/push?tag=v1`, { 'X-Registry-Auth': Buffer.from('{}').toString('base64url') }));
+  if (/"error"/.test(push.result.text)) throw new Error(`push failed: ${push.result.text.slice(-500)}`);
+  const rows = [
+    ['image', `5 layers, ${mb(tarBytes).toFixed(1)} MB uncompressed, ${mb(blobBytes).toFixed(1)} MB gzip`],
+    ['cold pull', `${(pull.ms / 1000).toFixed(2)} s  (${(mb(blobBytes) / (pull.ms / 1000)).toFixed(1)} MB/s compressed, ${(mb(tarBytes) / (pull.ms / 1000)).toFixed(1)} MB/s unpacked)`],
+    ['berthd RSS during pull', `${(pull.base / 1024).toFixed(1)} MB before, ${(pull.peak / 1024).toFixed(1)} MB peak, +${((pull.peak - pull.base) / 1024).toFixed(1)} MB`],
+    ['push to an empty registry', `${(push.ms / 1000).toFixed(2)} s  (${(mb(blobBytes) / (push.ms / 1000)).toFixed(1)} MB/s)`],
+    ['berthd RSS during push', `${(push.base / 1024).toFixed(1)} MB before, ${(push.peak / 1024).toFixed(1)} MB peak, +${((push.peak - push.base) / 1024).toFixed(1)} MB`],
+    ['comparison', 'dockerd and podman are not installed here: no side-by-side figures'],
+  ];
+  for (const [k, v] of rows) console.log(`${k.padEnd(28)} ${v}`);
+}
+
+main()
+  .catch((err) => {
+    console.error(`pull-push: ${err.stack ?? err}`);
+    process.exitCode = 1;
+  })
+  .finally(cleanup);
