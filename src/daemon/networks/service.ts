@@ -685,6 +685,7 @@ export class NetworkService implements NetworkAttacher {
   }
 
   async #prepareSandbox(c: AttachContainer): Promise<PreparedNetwork> {
+    const t0 = performance.now();
     if (this.#sandboxes.has(c.id)) await this.#releaseLocked(c.id);
     const atts = this.attachmentsOf(c.id);
     if (atts.length === 0) {
@@ -720,6 +721,7 @@ export class NetworkService implements NetworkAttacher {
       throw wrap(err, 'failed to set up container networking');
     }
     this.#o.events.publish('network', 'connect', sb.endpoints[0]?.networkId ?? '', { container: c.id, name: this.#nets.get(sb.endpoints[0]?.networkId ?? '')?.name ?? '', type: 'bridge' });
+    this.#log.debug({ id: c.id.slice(0, 12), ms: Math.round((performance.now() - t0) * 10) / 10, drivers: sb.endpoints.map((e) => this.#nets.get(e.networkId)?.driver) }, 'network prepared');
     return { netnsPath: path.join(NETNS_DIR, netns) };
   }
 
