@@ -54,7 +54,7 @@ export async function renderProgress(ctx: CommandContext, src: AsyncIterable<Buf
   const tty = ctx.stdout.isTTY === true;
   for await (const m of jsonLines<JsonMessage>(src)) {
     if (m.error !== undefined || m.errorDetail?.message !== undefined) {
-      throw new StatusError(1, m.errorDetail?.message ?? m.error ?? 'unknown error');
+      throw new BerthError('system', m.errorDetail?.message ?? m.error ?? 'unknown error');
     }
     if (opts.quiet && m.stream === undefined) continue;
     if (m.stream !== undefined) {
@@ -81,7 +81,7 @@ export async function forEachArg(ctx: CommandContext, args: readonly string[], f
     try {
       await fn(a);
     } catch (err) {
-      if (err instanceof BerthError && err.kind === 'unavailable') throw err;
+      if (err instanceof BerthError && err.kind === 'unavailable' && !isFromDaemon(err)) throw err;
       failed = true;
       const msg = err instanceof Error ? err.message : String(err);
       const line = isFromDaemon(err) ? `Error response from daemon: ${msg}\n` : `${msg}\n`;

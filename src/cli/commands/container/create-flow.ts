@@ -5,16 +5,17 @@ import type { CommandContext } from '../../command.js';
 import type { CreateRequest } from './options.js';
 import { BerthError } from '../../../errdefs/index.js';
 import { isDaemonError } from '../../../client/errors.js';
-import { StatusError } from '../../exit-codes.js';
+import { FlagError, StatusError } from '../../exit-codes.js';
 import { familiarString, parseNormalizedNamed } from '../../reference.js';
 import { renderProgress } from '../common.js';
 
 /** docker's "docker: <error>\n\nRun 'docker run --help' for more information" (exit 125 unless given). */
-export function runError(ctx: CommandContext, err: unknown, status = 125): StatusError {
+export function runError(ctx: CommandContext, err: unknown, status = 125): Error {
+  if (err instanceof FlagError) return err;
   if (err instanceof StatusError && err.message.startsWith('berth: ')) return err;
   const msg = err instanceof Error ? err.message : String(err);
   const text = `berth: ${isDaemonError(err) ? 'Error response from daemon: ' : ''}${msg}\n\nRun '${ctx.path} --help' for more information`;
-  return new StatusError(err instanceof StatusError ? err.status : status, text, { cause: err });
+  return new StatusError(status, text, { cause: err });
 }
 
 async function pull(ctx: CommandContext, image: string, platform: string | undefined, quiet: boolean): Promise<void> {

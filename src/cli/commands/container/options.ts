@@ -1,9 +1,10 @@
 // `create`/`run` flags and their translation into the Engine API's create body (Config +
 // HostConfig + NetworkingConfig), after docker's cli/command/container/opts.go.
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 import type { FlagSpec, FlagValues } from '../../flags.js';
 import { parseGoDuration, parseRamBytes } from '../../flags.js';
-import { StatusError } from '../../exit-codes.js';
+import { FlagError, StatusError } from '../../exit-codes.js';
 
 const S = (name: string, usage: string, short?: string): FlagSpec => (short ? { name, short, type: 'string', usage } : { name, type: 'string', usage });
 const B = (name: string, usage: string, short?: string): FlagSpec => (short ? { name, short, type: 'bool', usage } : { name, type: 'bool', usage });
@@ -196,23 +197,14 @@ export function parsePorts(publish: string[], expose: string[]): PortSpec {
       rest = rest.slice(0, slash);
       if (!['tcp', 'udp', 'sctp'].includes(proto)) throw bad(`invalid proto: ${proto}`);
     }
-    let ip = '';
-    let hostPart = '';
-    let containerPart: string;
-    const v6 = /^\[([^\]]+)\]:(.*)$/.exec(rest);
-    if (v6) {
-      ip = v6[1] as string;
-      const [h, c] = (v6[2] as string).split(':');
-      if (c === undefined) throw bad(`invalid port spec: ${raw}`);
-      hostPart = h ?? '';
-      containerPart = c;
-    } else {
-      const parts = rest.split(':');
-      if (parts.length === 1) containerPart = parts[0] as string;
-      else if (parts.length === 2) [hostPart, containerPart] = parts as [string, string];
-      else if (parts.length === 3) [ip, hostPart, containerPart] = parts as [string, string, string];
-      else throw bad(`invalid port format for --publish: ${raw}`);
-    }
+    // nat.splitParts: the last part is the container port, the one before the host port, the rest the IP
+    const parts = rest.split(':');
+    const n = parts.length;
+    const containerPart = parts[n - 1] as string;
+    const hostPart = n >= 2 ? (parts[n - 2] as string) : '';
+    let ip = n >= 3 ? parts.slice(0, n - 2).join(':') : '';
+    if (ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
+    if (ip !== '' && isIP(ip) === 0) throw bad(`invalid IP address: ${ip}`);
     if (containerPart === '') throw bad(`no port specified: ${raw}<empty>`);
     const [c0, c1] = parseRange(containerPart, 'containerPort', containerPart);
     let h0 = 0;
@@ -281,7 +273,7 @@ export function parseMount(value: string): Json {
         if (val === 'disabled') bind['NonRecursive'] = true;
         else if (val === 'writable') bind['ReadOnlyNonRecursive'] = true;
         else if (val === 'readonly') bind['ReadOnlyForceRecursive'] = true;
-        else if (val !== 'enabled') throw bad(`invalid argument "${value}" for "--mount" flag: invalid value for ${key}: ${val ?? ''} (must be "enabled", "disabled", "writable", or "readonly")`);
+        else if (val !== 'enabled') throw new FlagError(`invalid argument "${value}" for "--mount" flag: invalid value for ${key}: ${val ?? ''} (must be "enabled", "disabled", "writable", or "readonly")`);
         break;
       case 'volume-nocopy':
         vol['NoCopy'] = boolVal();
@@ -294,7 +286,7 @@ export function parseMount(value: string): Json {
         break;
       case 'volume-opt': {
         const i = (val ?? '').indexOf('=');
-        if (i <= 0) throw bad(`invalid argument "${value}" for "--mount" flag: invalid value for ${key}: ${val ?? ''}`);
+        if (i <= 0) throw new FlagError(`invalid argument "${value}" for "--mount" flag: invalid value for ${key}: ${val ?? ''}`);
         const dc = (vol['DriverConfig'] ?? {}) as Json;
         dc['Options'] = { ...((dc['Options'] as Json | undefined) ?? {}), [(val ?? '').slice(0, i)]: (val ?? '').slice(i + 1) };
         vol['DriverConfig'] = dc;
@@ -312,10 +304,10 @@ export function parseMount(value: string): Json {
         tmpfs['Mode'] = Number.parseInt(val ?? '0', 8);
         break;
       default:
-        throw bad(`invalid argument "${value}" for "--mount" flag: unexpected key '${key}' in '${field}'`);
+        throw new FlagError(`invalid argument "${value}" for "--mount" flag: unexpected key '${key}' in '${field}'`);
     }
   }
-  if (m['Target'] === undefined) throw bad(`invalid argument "${value}" for "--mount" flag: target is required`);
+  if (m['Target'] === undefined) throw new FlagError(`invalid argument "${value}" for "--mount" flag: target is required`);
   if (Object.keys(volLabels).length > 0) vol['Labels'] = volLabels;
   if (Object.keys(bind).length > 0) m['BindOptions'] = bind;
   if (Object.keys(vol).length > 0) m['VolumeOptions'] = vol;
@@ -334,7 +326,7 @@ function parseRestart(v: string): Json {
 
 function parseUlimit(v: string): Json {
   const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(v);
-  if (!m) throw bad(`invalid argument "${v}" for "--ulimit" flag: invalid ulimit argument: ${v}`);
+  if (!m) throw new FlagError(`invalid argument "${v}" for "--ulimit" flag: invalid ulimit argument: ${v}`);
   const soft = Number(m[2]);
   return { Name: m[1], Soft: soft, Hard: m[3] !== undefined ? Number(m[3]) : soft };
 }
@@ -375,7 +367,7 @@ export function buildCreateRequest(flags: FlagValues, args: string[]): CreateReq
   const tty = flags.bool('tty');
   const interactive = flags.bool('interactive');
   const attach = flags.list('attach').map((a) => a.toLowerCase());
-  for (const a of attach) if (!['stdin', 'stdout', 'stderr'].includes(a)) throw bad(`invalid argument "${a}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`);
+  for (const a of attach) if (!['stdin', 'stdout', 'stderr'].includes(a)) throw new FlagError(`invalid argument "${a}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`);
 
   const env = [...flags.list('env-file').flatMap((f) => readKvFile(f, 'env')), ...expandEnv(flags.list('env'))];
   const labels = kvMap([...flags.list('label-file').flatMap((f) => readKvFile(f, 'label')), ...flags.list('label')]);
@@ -406,7 +398,7 @@ export function buildCreateRequest(flags: FlagValues, args: string[]): CreateReq
   const storageOpts = kvMap(flags.list('storage-opt'));
   const extraHosts = flags.list('add-host').map((h) => {
     const m = /^([^:=]+)[:=](.+)$/.exec(h);
-    if (!m) throw bad(`invalid argument "${h}" for "--add-host" flag: bad format for add-host: "${h}"`);
+    if (!m) throw new FlagError(`invalid argument "${h}" for "--add-host" flag: bad format for add-host: "${h}"`);
     return `${m[1]}:${(m[2] as string).replace(/^\[|\]$/g, '')}`;
   });
 

@@ -2,6 +2,7 @@
 // status becomes ours. -d prints the ID instead.
 import type { Command } from '../../command.js';
 import { BerthError } from '../../../errdefs/index.js';
+import { isDaemonError } from '../../../client/errors.js';
 import { CREATE_FLAGS, RUN_ONLY_FLAGS, buildCreateRequest } from './options.js';
 import { parseNormalizedNamed } from '../../reference.js';
 import { createContainer, runError } from './create-flow.js';
@@ -32,7 +33,7 @@ export const command: Command = {
     try {
       id = await createContainer(ctx, req, flags.bool('quiet'));
     } catch (err) {
-      if (err instanceof BerthError && err.kind === 'unavailable') throw err;
+      if (err instanceof BerthError && err.kind === 'unavailable' && !isDaemonError(err)) throw err;
       throw runError(ctx, err);
     }
 
