@@ -207,3 +207,27 @@ test('search: the index /v1/search through the API and the CLIs, filters, limits
     assert.equal(dk.stdout, 'library/alpha:10\nsomeone/beta:2\nsomeone/gamma:0\n');
   }
 });
+
+test('registry-mirrors: docker.io images come from the mirror (and nothing reaches the internet)', async (t) => {
+  if (!need(t, isRoot(), 'root')) return;
+  const img = buildImage([{ tar: await makeTar([{ name: 'mirrored', data: 'from the mirror\n' }]), compression: 'gzip' }]);
+  const digest = serveImage(fake, 'library/mirrored', 'latest', img);
+  const m = await startDaemon({ env: NO_INTERNET_ENV, config: { 'registry-mirrors': [`http://${fake.host}`] } });
+  try {
+    const r = await m.request('POST', '/images/create?fromImage=mirrored&tag=latest');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(errorOf(r.text), undefined, r.text);
+    assert.match(r.text, /"Pulling from library\/mirrored"/);
+    assert.match(r.text, /Status: Downloaded newer image for mirrored:latest/);
+    const info = (await m.request('GET', '/images/mirrored/json')).json<{ Id: string; RepoTags: string[]; RepoDigests: string[] }>();
+    assert.equal(info.Id, img.configDigest);
+    assert.deepEqual(info.RepoTags, ['mirrored:latest']);
+    assert.deepEqual(info.RepoDigests, [`mirrored@${digest}`]);
+    // not on the mirror: falls through to Docker Hub, which the closed-port proxy refuses
+    const miss = await m.request('POST', '/images/create?fromImage=not-mirrored&tag=latest');
+    assert.notEqual(miss.status, 200);
+    assert.match(miss.json<{ message: string }>().message, /registry-1\.docker\.io/);
+  } finally {
+    await m.cleanup();
+  }
+});

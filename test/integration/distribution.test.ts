@@ -71,7 +71,7 @@ test('push then pull with the docker CLI: same image ID and digest, Docker progr
   assert.equal((await d.docker(['rmi', `${name}:1`, 'busybox:latest'])).code, 0);
   const pull = await d.docker(['pull', `${name}:1`]);
   assert.equal(pull.code, 0, pull.stderr);
-  assert.ok(pull.stdout.includes(`1: Pulling from ${name}\n`), pull.stdout);
+  assert.ok(pull.stdout.includes('1: Pulling from rt/busybox\n'), pull.stdout);
   assert.match(pull.stdout, /: Pull complete/);
   assert.match(pull.stdout, new RegExp(`Digest: ${digest}`));
   assert.match(pull.stdout, new RegExp(`Status: Downloaded newer image for ${name.replace(/\./g, '\\.')}:1`));
@@ -103,7 +103,7 @@ test('pull progress JSON and gzip, zstd and plain layers; push keeps the pulled 
   const name = `${reg.host}/mixed/img`;
   const r = await apiPull(name, 'v1');
   assert.equal(r.status, 200, r.text);
-  assert.deepEqual(r.msgs[0], { status: `Pulling from ${name}`, id: 'v1' });
+  assert.deepEqual(r.msgs[0], { status: 'Pulling from mixed/img', id: 'v1' });
   for (const l of img.layers) {
     const id = l.digest.slice(7, 19);
     const statuses = r.msgs.filter((m) => m.id === id).map((m) => m.status);
@@ -121,7 +121,7 @@ test('pull progress JSON and gzip, zstd and plain layers; push keeps the pulled 
   assert.deepEqual(info.RootFS.Layers, img.layers.map((l) => l.diffId));
   // up to date: nothing downloaded
   const again = await apiPull(name, 'v1');
-  assert.deepEqual(again.msgs.map((m) => m.status), [`Pulling from ${name}`, `Digest: ${digest}`, `Status: Image is up to date for ${name}:v1`]);
+  assert.deepEqual(again.msgs.map((m) => m.status), ['Pulling from mixed/img', `Digest: ${digest}`, `Status: Image is up to date for ${name}:v1`]);
   // push to another repository of the same registry: blobs mounted, manifest digest unchanged
   assert.equal((await d.request('POST', `/images/${encodeURIComponent(`${name}:v1`)}/tag?repo=${encodeURIComponent(`${reg.host}/mixed/copy`)}&tag=v1`)).status, 201);
   const push = await d.request('POST', `/images/${encodeURIComponent(`${reg.host}/mixed/copy`)}/push?tag=v1`, { headers: { 'X-Registry-Auth': Buffer.from('{}').toString('base64url') } });

@@ -203,7 +203,8 @@ export async function pullTag(deps: PullDeps, opts: PullOptions): Promise<PullTa
   if (manifest.config.mediaType && !isConfigMediaType(manifest.config.mediaType)) {
     throw invalidArgument(`Encountered remote ${JSON.stringify(manifest.config.mediaType)}(unknown) when fetching`);
   }
-  emit({ id: tagOrDigest, status: `Pulling from ${ref.familiarName()}` });
+  // moby names the repository by its path on the registry ("library/busybox", "team/app")
+  emit({ id: tagOrDigest, status: `Pulling from ${ref.path}` });
   const configDigest = manifest.config.digest;
   const local = deps.images.has(configDigest);
   const configBytes = local ? await deps.content.readBytes(configDigest) : await readSmallBlob(repo, configDigest, signal);

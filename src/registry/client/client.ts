@@ -291,6 +291,18 @@ export class Repository {
 
   /** GET a manifest by tag or digest; the digest is computed from the bytes (and checked when asked by digest). */
   async getManifest(reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
+    for (;;) {
+      try {
+        return await this.#getManifestOnce(reference, signal);
+      } catch (err) {
+        // a docker.io mirror that cannot serve it: on to the next mirror, then Docker Hub
+        if (!signal?.aborted && this.#endpoint?.mirror && this.nextEndpoint()) continue;
+        throw err;
+      }
+    }
+  }
+
+  async #getManifestOnce(reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
     const res = await this.request('GET', `manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT.join(', ') }, signal });
     if (res.status !== 200) throw await this.fail(res);
     const declared = Number(header(res.headers, 'content-length') ?? '0');
