@@ -2,9 +2,9 @@
 // (k8s-file log, attach socket, ctl/winsz FIFOs), writes the exit status to --exit-dir and to
 // its persist dir, and outlives berthd (it double-forks and setsid()s). We talk to it over
 // the sync pipe (fd 3: {"data": pid} or {"data": -1, "message": ...}) and the start pipe (fd 4).
-import { spawn } from 'node:child_process';
+import { spawnPool } from './spawn-pool.js';
 import fs from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
+import fsp from 'node:fs/promises';
 import { BerthError, systemError } from '../errdefs/index.js';
 import type { ContainerPaths, RuntimeHandle } from '../daemon/containers/types.js';
 
@@ -60,36 +60,6 @@ export function mapCreateError(raw: string): CreateError {
   return new CreateError('system', `OCI runtime create failed: ${text}`, 125);
 }
 
-function readSync(stream: Readable, timeoutMs: number): Promise<{ data: number; message?: string }> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const done = (fn: () => void): void => {
-      clearTimeout(timer);
-      stream.off('data', onData);
-      stream.off('end', onEnd);
-      stream.off('error', onErr);
-      fn();
-    };
-    const onData = (d: Buffer): void => {
-      buf += d.toString();
-      const nl = buf.indexOf('\n');
-      const line = nl >= 0 ? buf.slice(0, nl) : buf;
-      try {
-        const msg = JSON.parse(line) as { data: number; message?: string };
-        done(() => resolve(msg));
-      } catch {
-        /* incomplete */
-      }
-    };
-    const onEnd = (): void => done(() => reject(systemError(`conmon closed the sync pipe without a pid${buf ? `: ${buf}` : ''}`)));
-    const onErr = (e: Error): void => done(() => reject(e));
-    const timer = setTimeout(() => done(() => reject(systemError('conmon did not report the container pid in time'))), timeoutMs);
-    stream.on('data', onData);
-    stream.on('end', onEnd);
-    stream.on('error', onErr);
-  });
-}
-
 export function conmonArgs(o: ConmonOptions): string[] {
   const a = ['--api-version', '1', '-c', o.id, '-u', o.id, '-n', o.name.replace(/^\//, ''), '-r', o.runtime.createPath];
   for (const arg of o.runtime.createArgs) a.push('--runtime-arg', arg);
@@ -110,44 +80,24 @@ export function conmonArgs(o: ConmonOptions): string[] {
   return a;
 }
 
+let env: Record<string, string> | undefined;
+function conmonEnv(): Record<string, string> {
+  if (env) return env;
+  env = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  env['_OCI_SYNCPIPE'] = '3';
+  env['_OCI_STARTPIPE'] = '4';
+  return env;
+}
+
 /** Launch conmon (which runs `runtime create`); resolves once the container exists, not started. */
 export async function launchConmon(o: ConmonOptions): Promise<ConmonStarted> {
   fs.rmSync(o.paths.pidFile, { force: true });
   fs.rmSync(o.paths.conmonPidFile, { force: true });
-  const child = spawn(CONMON, conmonArgs(o), {
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
-    env: { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
-    detached: true,
-    cwd: o.paths.bundle,
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const spawnError = new Promise<never>((_, reject) => child.once('error', (e) => reject(systemError(`cannot run conmon: ${e.message}`, { cause: e }))));
-  spawnError.catch(() => undefined);
-  const sync = child.stdio[3] as Readable;
-  const start = child.stdio[4] as Writable;
-  try {
-    start.on('error', () => undefined);
-    start.end('0');
-    const msg = await Promise.race([readSync(sync, o.timeoutMs ?? 30_000), spawnError]);
-    if (msg.data < 0) throw mapCreateError(msg.message ?? stderr);
-    let conmonPid = 0;
-    for (let i = 0; i < 200 && conmonPid === 0; i++) {
-      try {
-        conmonPid = Number.parseInt(fs.readFileSync(o.paths.conmonPidFile, 'utf8').trim(), 10) || 0;
-      } catch {
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }
-    return { pid: msg.data, conmonPid };
-  } catch (err) {
-    if (err instanceof BerthError) throw err;
-    throw systemError(`${(err as Error).message}${stderr ? `: ${stderr.trim()}` : ''}`, { cause: err });
-  } finally {
-    sync.destroy();
-    child.stderr?.destroy();
-    child.unref();
-  }
+  const r = await spawnPool.conmon({ cmd: CONMON, args: conmonArgs(o), env: conmonEnv(), cwd: o.paths.bundle, pidFile: o.paths.conmonPidFile, timeoutMs: o.timeoutMs ?? 30_000 });
+  if (r.error) throw systemError(`${r.error}${r.stderr ? `: ${r.stderr.trim()}` : ''}`);
+  if (r.data < 0) throw mapCreateError(r.message ?? r.stderr);
+  return { pid: r.data, conmonPid: r.conmonPid };
 }
 
 /** Is the process alive (and not a zombie)? */
@@ -178,12 +128,12 @@ export function readExitStatus(paths: ContainerPaths): { code: number; at: Date;
 }
 
 /** Remove what conmon leaves behind (exit file, socket symlink, FIFOs, persist files). */
-export function cleanupConmon(paths: ContainerPaths, socketLink: string): void {
-  for (const f of [paths.exitFile, paths.attachSocket, `${paths.bundle}/attach`, socketLink, paths.ctlFifo, paths.winszFifo, `${paths.persistDir}/exit`, `${paths.persistDir}/oom`, `${paths.bundle}/oom`, paths.pidFile, paths.conmonPidFile]) {
-    try {
-      fs.rmSync(f, { force: true });
-    } catch {
-      /* ignore */
-    }
-  }
+export async function cleanupConmon(paths: ContainerPaths, socketLink: string): Promise<void> {
+  // the socket goes before the symlink to its directory
+  await fsp.rm(paths.attachSocket, { force: true }).catch(() => undefined);
+  await Promise.all(
+    [paths.exitFile, `${paths.bundle}/attach`, socketLink, paths.ctlFifo, paths.winszFifo, `${paths.persistDir}/exit`, `${paths.persistDir}/oom`, `${paths.bundle}/oom`, paths.pidFile, paths.conmonPidFile].map((f) =>
+      fsp.rm(f, { force: true }).catch(() => undefined),
+    ),
+  );
 }

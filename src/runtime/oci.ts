@@ -1,6 +1,6 @@
 // A thin wrapper over an OCI runtime's command line (crun/runc): start, kill, delete, state,
 // pause, resume, exec. `create` is conmon's job (see conmon.ts).
-import { spawn } from 'node:child_process';
+import { spawnPool } from './spawn-pool.js';
 import { BerthError, notFound, systemError } from '../errdefs/index.js';
 import type { RuntimeHandle } from '../daemon/containers/types.js';
 
@@ -10,35 +10,18 @@ export interface RunResult {
   stderr: string;
 }
 
+/** Run a command to completion (spawned from the worker pool, off the main thread). */
 export function runCommand(cmd: string, args: readonly string[], opts: { timeoutMs?: number; input?: string; signal?: AbortSignal; maxOutput?: number } = {}): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const max = opts.maxOutput ?? 1 << 20;
-    child.stdout.on('data', (d: Buffer) => {
-      if (stdout.length < max) stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      if (stderr.length < max) stderr += d.toString();
-    });
-    const kill = (): void => {
-      child.kill('SIGKILL');
-    };
-    const timer = opts.timeoutMs ? setTimeout(kill, opts.timeoutMs) : undefined;
-    opts.signal?.addEventListener('abort', kill, { once: true });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(opts.input ?? '');
-    child.on('error', (e) => {
-      if (timer) clearTimeout(timer);
-      resolve({ code: -1, stdout, stderr: stderr + e.message });
-    });
-    child.on('close', (code, sig) => {
-      if (timer) clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', kill);
-      resolve({ code: code ?? (sig === 'SIGKILL' ? 137 : -1), stdout, stderr });
-    });
-  });
+  return spawnPool.run(
+    {
+      cmd,
+      args,
+      ...(opts.input !== undefined ? { input: opts.input } : {}),
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.maxOutput !== undefined ? { maxOutput: opts.maxOutput } : {}),
+    },
+    opts.signal,
+  );
 }
 
 export interface RuntimeState {

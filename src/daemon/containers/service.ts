@@ -24,6 +24,7 @@ import type { MetadataDb } from '../../store/metadata/db.js';
 import type { Digest } from '../../store/content/types.js';
 import type { MountPointRecord, MountResolver } from '../volumes/types.js';
 import type { NetworkAttacher } from '../networks/types.js';
+import type { SecurityPolicy } from '../../runtime/security/policy.js';
 import type {
   ContainerBackend,
   ContainerPaths,
@@ -63,6 +64,8 @@ export interface ContainerServiceOptions {
   mounts?: MountResolver;
   /** networks (the network service); without it only none and host work */
   network?: NetworkAttacher;
+  /** limits, seccomp, capabilities, namespace modes, userns-remap (runtime/security) */
+  security?: SecurityPolicy;
 }
 
 export interface CreateOptions {
@@ -191,7 +194,12 @@ export class ContainerService implements ContainerBackend {
           continue;
         }
         // exited while the daemon was down (or the machine rebooted)
-        await this.#recordExit(rec, { fromBoot: true });
+        this.#exiting.add(rec.id);
+        try {
+          await this.#recordExit(rec, { fromBoot: true });
+        } finally {
+          this.#exiting.delete(rec.id);
+        }
         if (rec.hostConfig.AutoRemove) {
           await this.#destroy(rec, true).catch((err: unknown) => this.#log.error({ err, id: rec.id }, 'auto-remove failed'));
           continue;
@@ -405,8 +413,8 @@ export class ContainerService implements ContainerBackend {
     if (hc.ShmSize !== undefined && hc.ShmSize < 0) throw invalidArgument('SHM size can not be less than 0');
     if (hc.OomScoreAdj !== undefined && (hc.OomScoreAdj < -1000 || hc.OomScoreAdj > 1000)) throw invalidArgument(`Invalid value ${hc.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
     for (const [k] of Object.entries(hc.Tmpfs ?? {})) if (!k.startsWith('/')) throw invalidArgument(`invalid mount config for type "tmpfs": invalid mount path: '${k}' mount path must be absolute`);
-    if (hc.PidMode && hc.PidMode !== 'host' && hc.PidMode !== 'private' && hc.PidMode !== '') throw invalidArgument(`pid mode "${hc.PidMode}" is not supported yet`);
-    if (hc.IpcMode && !['host', 'private', 'shareable', 'none', ''].includes(hc.IpcMode)) throw invalidArgument(`ipc mode "${hc.IpcMode}" is not supported yet`);
+    if (hc.PidMode && hc.PidMode !== 'host' && hc.PidMode !== 'private' && hc.PidMode !== '' && !(this.#o.security && hc.PidMode.startsWith('container:'))) throw invalidArgument(`pid mode "${hc.PidMode}" is not supported yet`);
+    if (hc.IpcMode && !['host', 'private', 'shareable', 'none', ''].includes(hc.IpcMode) && !(this.#o.security && hc.IpcMode.startsWith('container:'))) throw invalidArgument(`ipc mode "${hc.IpcMode}" is not supported yet`);
   }
 
   async create(opts: CreateOptions): Promise<{ id: string; warnings: string[] }> {
@@ -421,6 +429,7 @@ export class ContainerService implements ContainerBackend {
       this.#checkNameFree(name);
     }
     this.#validateHostConfig(hc, given);
+    const warnings = this.#o.security?.validate(hc, given) ?? [];
     this.#o.network?.validate(hc, netCfg);
     const runtime = this.#o.runtimes.handle(hc.Runtime);
     const image: ResolvedImage = this.#o.images.resolve(given.Image);
@@ -555,7 +564,7 @@ export class ContainerService implements ContainerBackend {
       throw err;
     }
     this.#event(rec, 'create');
-    return { id, warnings: [] };
+    return { id, warnings };
   }
 
   #checkNameFree(name: string): void {
@@ -599,7 +608,7 @@ export class ContainerService implements ContainerBackend {
     };
     try {
       // leftovers of an earlier run: a stale exit file would be misread as this run's exit
-      cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
+      await cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
       if (fs.existsSync(path.join(rec.runtime.root, rec.id))) await rt.delete(rec.id, true);
       // the network is set up while the rootfs mounts; failures surface at the await below
       const netPrep = this.#o.network ? this.#o.network.prepare(rec) : Promise.resolve(undefined);
@@ -628,6 +637,7 @@ export class ContainerService implements ContainerBackend {
         ...(this.#o.defaultUlimits ? { defaultUlimits: this.#o.defaultUlimits } : {}),
         ...(volumeMounts ? { mounts: volumeMounts } : {}),
         ...(net?.netnsPath ? { netnsPath: net.netnsPath } : {}),
+        ...(this.#o.security ? { security: this.#o.security } : {}),
       });
       for (const m of spec['mounts'] as { destination: string; type: string }[]) {
         if (m.type === 'bind' && m.destination.startsWith('/etc/')) {
@@ -692,7 +702,7 @@ export class ContainerService implements ContainerBackend {
         await this.#waitExitFile(rec, 5000);
       }
       await rt.delete(rec.id, true).catch(() => undefined);
-      cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
+      await cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
       if (rec.mounts) await this.#o.mounts?.teardown(rec.id, rec.mounts);
       await this.#o.network?.release(rec.id).catch((e: unknown) => this.#log.warn({ err: e, id: shortId(rec.id) }, 'network release failed'));
       if (mounted) await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch(() => undefined);
@@ -755,14 +765,15 @@ export class ContainerService implements ContainerBackend {
     this.#health.get(rec.id)?.stop();
     this.#health.delete(rec.id);
     // conmon exits right after writing the status; let it go before cleaning up after it
-    for (let i = 0; i < 200 && pidAlive(rec.state.conmonPid) && this.#isConmon(rec.state.conmonPid); i++) await sleep(5);
+    for (let i = 0; i < 100 && pidAlive(rec.state.conmonPid) && this.#isConmon(rec.state.conmonPid); i++) await sleep(10);
     const rt = new OciRuntime(rec.runtime);
     await rt.delete(rec.id, true).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'runtime delete failed'));
     await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'unmount failed'));
     if (rec.mounts) await this.#o.mounts?.teardown(rec.id, rec.mounts);
     await this.#o.network?.release(rec.id).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'network release failed'));
-    cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
+    await cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
     const code = status ? status.code : 255;
+    if (!status) this.#log.warn({ id: shortId(rec.id), fromBoot: o.fromBoot, exitFile: rec.paths.exitFile }, 'container exited without an exit status from conmon');
     const oom = status?.oom === true;
     rec.state = {
       ...rec.state,
@@ -964,6 +975,21 @@ export class ContainerService implements ContainerBackend {
     });
   }
 
+  /**
+   * Change a container under its lock (POST /containers/{id}/update): `fn` gets the record and
+   * whether it runs; the record is then saved, listeners notified and an `update` event sent.
+   */
+  async applyUpdate<T>(idOrName: string, fn: (rec: ContainerRecord, running: boolean) => Promise<T>): Promise<T> {
+    const rec = this.get(idOrName);
+    return this.#lock(rec.id, async () => {
+      const r = await fn(rec, (rec.state.status === 'running' || rec.state.status === 'paused') && !this.#starting.has(rec.id));
+      this.#save(rec);
+      this.#notify(rec, 'change');
+      this.#event(rec, 'update');
+      return r;
+    });
+  }
+
   // ---------------------------------------------------------------- remove, rename, prune
 
   async remove(idOrName: string, o: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
@@ -1005,7 +1031,7 @@ export class ContainerService implements ContainerBackend {
     await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch(() => undefined);
     if (rec.mounts) await this.#o.mounts?.release(rec.id, rec.mounts, { removeAnonymous: removeVolumes });
     await this.#o.network?.forget(rec.id).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'network release failed'));
-    cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
+    await cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
     fs.rmSync(rec.paths.dir, { recursive: true, force: true });
     this.#removeCgroups(rec);
     this.#store.delete(rec.id);
