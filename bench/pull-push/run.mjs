@@ -169,7 +169,7 @@ function request(method, p, headers = {}) {
       const chunks = [];
       res.on('data', (d) => {
         chunks.push(d);
-        if (TIMELINE) for (const l of d.toString().split('\n')) if (l && !/Downloading|Extracting|Pushing"/.test(l)) console.log(`  +${((performance.now() - t0) / 1000).toFixed(2)}s ${l}`);
+        if (TIMELINE) for (const l of d.toString().split('\n')) if (l && !/Downloading|Extracting|Pushing"/.test(l)) console.log(`  +${((performance.now() - t0) / 1000).toFixed(2)}s rss=${berthd ? (rssKb(berthd.pid) / 1024).toFixed(0) : "?"}MB ${l}`);
       });
       res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }));
     });
