@@ -27,6 +27,10 @@ import { networksRouter } from '../api/routers/networks.js';
 import { containerNetworkSettings, summaryPorts } from '../api/compat/networks.js';
 import { ContainerAttach, ContainerLogs, ContainerTop, ExecService } from '../daemon/streams/index.js';
 import { containerStreamsRouter, registerStreamHijacks } from '../api/routers/container-streams.js';
+import { StatsService } from '../daemon/stats/index.js';
+import { statsRouter } from '../api/routers/stats.js';
+import { ContainerFsService } from '../daemon/containerfs/index.js';
+import { containerFsRouter } from '../api/routers/container-fs.js';
 import type { FastifyPluginAsync } from 'fastify';
 
 const USAGE = `Usage:	berthd [OPTIONS]
@@ -138,6 +142,9 @@ async function main(): Promise<number> {
     closers.unshift({ name: 'streams', close: () => { streams.attach.close(); streams.exec.close(); } });
     routers.push(containerStreamsRouter(streams));
     registerStreamHijacks(hijack, streams, logger.child({ component: 'streams' }));
+    // stats and filesystem operations (cp, diff, export, commit) over the container service.
+    routers.push(statsRouter({ stats: new StatsService({ containers: containers.service }) }));
+    routers.push(containerFsRouter({ fs: new ContainerFsService({ containers: containers.service, rootfs: snapshots, snapshots, content, images, events, logger: logger.child({ component: 'containerfs' }), version: BERTH_VERSION }) }));
 
     const app = await buildApi({ logger: logger.child({ component: 'api' }), routers, hijack, serverHeader: `berth/${BERTH_VERSION} (linux)` });
     const listeners: Listener[] = [];
