@@ -112,7 +112,7 @@ async function main(): Promise<number> {
     const distribution = new DistributionService({
       images, content, snapshots, logger: logger.child({ component: 'distribution' }),
       maxConcurrentDownloads: config.maxConcurrentDownloads, maxConcurrentUploads: config.maxConcurrentUploads,
-      maxDownloadAttempts: (config.raw['max-download-attempts'] as number | undefined) ?? 5,
+      maxDownloadAttempts: config.maxDownloadAttempts,
       registryMirrors: config.registryMirrors, insecureRegistries: config.insecureRegistries, userAgent: `berth/${BERTH_VERSION}`,
     });
     closers.push({ name: 'distribution', close: () => distribution.close() });
@@ -131,6 +131,7 @@ async function main(): Promise<number> {
     await network.reconcile((id) => ['running', 'paused', 'restarting'].includes(containers.service.find(id)?.state.status ?? ''));
     routers.push(networksRouter({ networks: network }));
     volumes.service.pruneRefs(new Set(containers.service.list().map((r) => r.id)));
+    systemProviders.volumeDrivers = () => volumes.drivers.names();
     systemProviders.diskUsage = { ...systemProviders.diskUsage, volumes: async () => (await volumes.service.diskUsage()).map(volumeUsageToWire) };
     routers.push(volumesRouter({ volumes: volumes.service }));
     closers.unshift({ name: 'containers', close: () => containers.service.close() });

@@ -90,6 +90,7 @@ export interface DaemonConfig {
   shutdownTimeout: number;
   maxConcurrentDownloads: number;
   maxConcurrentUploads: number;
+  maxDownloadAttempts: number;
   registryMirrors: string[];
   insecureRegistries: string[];
   usernsRemap: string | undefined;
@@ -244,6 +245,7 @@ export function resolveConfig(flags: ParsedFlags): DaemonConfig {
     shutdownTimeout: int('shutdown-timeout', 15),
     maxConcurrentDownloads: positive('max-concurrent-downloads', 3),
     maxConcurrentUploads: positive('max-concurrent-uploads', 5),
+    maxDownloadAttempts: positive('max-download-attempts', 5),
     registryMirrors: (raw['registry-mirrors'] as string[] | undefined) ?? [],
     insecureRegistries: (raw['insecure-registries'] as string[] | undefined) ?? [],
     usernsRemap: str('userns-remap'),

@@ -31,6 +31,7 @@ export interface SystemProviders {
   securityOptions?: () => string[];
   warnings?: () => string[];
   eventListeners?: () => number;
+  volumeDrivers?: () => string[];
   /** Parts of /system/df, each from the service that owns that kind of object. */
   diskUsage?: Partial<{
     images: () => Promise<{ layersSize: number; images: unknown[] }>;
@@ -134,6 +135,10 @@ export class SystemService {
 
   warnings(): string[] {
     return this.providers.warnings?.() ?? [];
+  }
+
+  volumeDrivers(): string[] {
+    return this.providers.volumeDrivers?.() ?? ['local'];
   }
 
   eventListeners(): number {

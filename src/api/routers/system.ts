@@ -105,7 +105,7 @@ export function systemRouter(deps: SystemRouterDeps): FastifyPluginAsync {
           ['userxattr', 'false'],
         ],
         DockerRootDir: cfg.dataRoot,
-        Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none', 'null', 'cni'], Authorization: null, Log: ['k8s-file', 'json-file'] },
+        Plugins: { Volume: system.volumeDrivers(), Network: ['bridge', 'host', 'none', 'null', 'cni'], Authorization: null, Log: ['k8s-file', 'json-file'] },
         MemoryLimit: true,
         SwapLimit: h.swapLimit,
         CpuCfsPeriod: true,
