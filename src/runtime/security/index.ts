@@ -9,6 +9,7 @@ import { daemonHardLimits } from '../spec.js';
 import { SecurityPolicy } from './policy.js';
 import { RemappedRootfs } from './remap-rootfs.js';
 import { resolveRemap, type Remap } from './userns.js';
+import { ShmAwareRootfs } from './shm.js';
 
 export { SecurityPolicy, parseSecurityOpts, checkSysctl, type NamespaceDonor, type SecurityPolicyOptions } from './policy.js';
 export { effectiveCaps, capMask, availableCaps, normalizeCaps, DOCKER_DEFAULT_CAPS } from './caps.js';
@@ -38,7 +39,7 @@ export function setupSecurity(o: {
     remap,
     hardLimits: daemonHardLimits,
   });
-  const rootfs = remap ? new RemappedRootfs({ layers: o.layers, remap, dataRoot: o.config.dataRoot }) : o.rootfs;
-  if (rootfs instanceof RemappedRootfs) void rootfs.sweep().catch(() => undefined);
-  return { policy, rootfs, remap };
+  const remapped = remap ? new RemappedRootfs({ layers: o.layers, remap, dataRoot: o.config.dataRoot }) : undefined;
+  void remapped?.sweep().catch(() => undefined);
+  return { policy, rootfs: new ShmAwareRootfs(remapped ?? o.rootfs), remap };
 }

@@ -4,12 +4,14 @@
 // namespace modes (ipc/pid container:<x>, host, shareable, none), namespaced --sysctl only, and
 // user namespace remapping. One instance per daemon; the seccomp renders are cached in it.
 import fs from 'node:fs';
+import path from 'node:path';
 import { invalidArgument, conflict } from '../../errdefs/index.js';
 import type { ContainerConfig, HostConfig } from '../../engine-api/container.js';
 import { effectiveCaps } from './caps.js';
 import { SeccompCache, type OciSeccomp } from './seccomp.js';
 import { adaptResources, applyResources, hostDevices, verifyResources, type ResourcesConfig } from './resources.js';
 import type { Remap } from './userns.js';
+import { mountShm, shmDir } from './shm.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Spec = Record<string, any>;
@@ -20,6 +22,8 @@ export interface NamespaceDonor {
   pid: number;
   running: boolean;
   ipcMode: string;
+  /** the donor's container dir (its shareable /dev/shm is <dir>/shm) */
+  dir: string;
 }
 
 export interface SecurityPolicyOptions {
@@ -228,12 +232,18 @@ export class SecurityPolicy {
       const d = this.#donor(ipcRef, 'IPC');
       if (d.ipcMode !== 'shareable' && d.ipcMode !== 'host') throw conflict(`cannot join IPC of container ${d.id}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
       setNs('ipc', `/proc/${d.pid}/ns/ipc`);
-      const src = { destination: '/dev/shm', type: 'bind', source: `/proc/${d.pid}/root/dev/shm`, options: ['rbind', 'rprivate'] };
+      const src = { destination: '/dev/shm', type: 'bind', source: d.ipcMode === 'host' ? '/dev/shm' : shmDir(d.dir), options: ['rbind', 'rprivate'] };
       if (shm >= 0 && mounts[shm]?.['type'] === 'tmpfs' && mounts[shm]?.['source'] === 'shm') mounts[shm] = src;
     } else if (ipc === 'host') {
       const i = ns.findIndex((n) => n['type'] === 'ipc');
       if (i >= 0) ns.splice(i, 1);
       if (shm >= 0 && mounts[shm]?.['source'] === 'shm') mounts[shm] = { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'rprivate'] };
+    } else if (ipc === 'shareable') {
+      const dir = path.dirname((spec['root'] as Spec)['path'] as string);
+      if (shm >= 0 && mounts[shm]?.['source'] === 'shm') {
+        const src = mountShm(dir, hc.ShmSize && hc.ShmSize > 0 ? hc.ShmSize : 64 * 1024 * 1024);
+        mounts[shm] = { destination: '/dev/shm', type: 'bind', source: src, options: ['rbind', 'rprivate'] };
+      }
     } else if (ipc === 'none') {
       if (shm >= 0 && mounts[shm]?.['source'] === 'shm') mounts.splice(shm, 1);
     }
