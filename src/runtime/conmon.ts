@@ -80,21 +80,11 @@ export function conmonArgs(o: ConmonOptions): string[] {
   return a;
 }
 
-let env: Record<string, string> | undefined;
-function conmonEnv(): Record<string, string> {
-  if (env) return env;
-  env = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  env['_OCI_SYNCPIPE'] = '3';
-  env['_OCI_STARTPIPE'] = '4';
-  return env;
-}
-
 /** Launch conmon (which runs `runtime create`); resolves once the container exists, not started. */
 export async function launchConmon(o: ConmonOptions): Promise<ConmonStarted> {
   fs.rmSync(o.paths.pidFile, { force: true });
   fs.rmSync(o.paths.conmonPidFile, { force: true });
-  const r = await spawnPool.conmon({ cmd: CONMON, args: conmonArgs(o), env: conmonEnv(), cwd: o.paths.bundle, pidFile: o.paths.conmonPidFile, timeoutMs: o.timeoutMs ?? 30_000 });
+  const r = await spawnPool.conmon({ cmd: CONMON, args: conmonArgs(o), env: { _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' }, cwd: o.paths.bundle, pidFile: o.paths.conmonPidFile, timeoutMs: o.timeoutMs ?? 30_000 });
   if (r.error) throw systemError(`${r.error}${r.stderr ? `: ${r.stderr.trim()}` : ''}`);
   if (r.data < 0) throw mapCreateError(r.message ?? r.stderr);
   return { pid: r.data, conmonPid: r.conmonPid };

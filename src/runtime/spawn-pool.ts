@@ -23,6 +23,7 @@ export interface RunResult {
 export interface ConmonRequest {
   cmd: string;
   args: readonly string[];
+  /** added to the daemon's environment */
   env: Record<string, string>;
   cwd: string;
   pidFile: string;
@@ -59,7 +60,7 @@ function run(m) {
   child.on('close', (code, sig) => finish({ code: code ?? (sig === 'SIGKILL' ? 137 : -1), stdout, stderr }));
 }
 function conmon(m) {
-  const child = spawn(m.cmd, m.args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], env: m.env, detached: true, cwd: m.cwd });
+  const child = spawn(m.cmd, m.args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], env: { ...process.env, ...m.env }, detached: true, cwd: m.cwd });
   let stderr = '', buf = '', done = false;
   const sync = child.stdio[3], start = child.stdio[4];
   const finish = (r) => {

@@ -2,6 +2,7 @@
 // conmon runs each container and outlives berthd; exits are read from conmon's exit dir.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -1032,7 +1033,7 @@ export class ContainerService implements ContainerBackend {
     if (rec.mounts) await this.#o.mounts?.release(rec.id, rec.mounts, { removeAnonymous: removeVolumes });
     await this.#o.network?.forget(rec.id).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'network release failed'));
     await cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
-    fs.rmSync(rec.paths.dir, { recursive: true, force: true });
+    await fsp.rm(rec.paths.dir, { recursive: true, force: true, maxRetries: 3 });
     this.#removeCgroups(rec);
     this.#store.delete(rec.id);
     this.#byId.delete(rec.id);
