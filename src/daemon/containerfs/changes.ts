@@ -23,9 +23,17 @@ function isInitPath(p: string): boolean {
   return INIT_LAYER_PATHS.has(p) || p.startsWith('/dev/') || p.startsWith('/proc/') || p.startsWith('/sys/');
 }
 
-function lstatOrUndefined(p: string): fs.Stats | undefined {
+/** moby's sameFsTime: equal, or equal seconds when either side has no nanoseconds. */
+function sameFsTime(a: fs.BigIntStats, b: fs.BigIntStats): boolean {
+  const an = a.mtimeNs;
+  const bn = b.mtimeNs;
+  if (an === bn) return true;
+  return an / 1_000_000_000n === bn / 1_000_000_000n && (an % 1_000_000_000n === 0n || bn % 1_000_000_000n === 0n);
+}
+
+function lstatOrUndefined(p: string): fs.BigIntStats | undefined {
   try {
-    return fs.lstatSync(p);
+    return fs.lstatSync(p, { bigint: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw err;
@@ -53,7 +61,7 @@ export async function overlayChanges(upper: string, lowers: readonly string[]): 
       if (!st) continue;
       if (isInitPath(p)) continue;
       let kind: ChangeKind;
-      if ((st.isCharacterDevice() && st.rdev === 0) || (st.isDirectory() && opaque.has(r))) {
+      if ((st.isCharacterDevice() && st.rdev === 0n) || (st.isDirectory() && opaque.has(r))) {
         kind = ChangeKind.delete;
       } else {
         kind = ChangeKind.add;
@@ -61,7 +69,7 @@ export async function overlayChanges(upper: string, lowers: readonly string[]): 
         for (const l of lowers) {
           const ls = lstatOrUndefined(path.join(l, r));
           if (!ls) continue;
-          if (ls.isDirectory() && st.isDirectory() && ls.mode === st.mode && ls.size === st.size) skip = true;
+          if (ls.isDirectory() && st.isDirectory() && ls.mode === st.mode && ls.size === st.size && sameFsTime(ls, st)) skip = true;
           kind = ChangeKind.modify;
           break;
         }
