@@ -29,13 +29,16 @@ export class RemappedRootfs implements RootfsMounter {
     this.#gid = toHost(o.remap.gidMap, 0);
     this.#root = path.join(o.dataRoot, `${this.#uid}.${this.#gid}`, 'layers');
     fs.mkdirSync(this.#root, { recursive: true, mode: 0o700 });
-    // the remapped root must be able to walk down to its rootfs and its bind sources
-    for (const d of [o.dataRoot, path.join(o.dataRoot, 'containers')]) {
+  }
+
+  /** The remapped root must be able to walk down to its rootfs and bind sources (dockerd makes its root 0711 too). */
+  #traversable(containerDir: string): void {
+    for (const d of [this.#dataRoot, path.dirname(containerDir), containerDir]) {
       try {
         const st = fs.statSync(d);
         if ((st.mode & 0o001) === 0) fs.chmodSync(d, (st.mode & 0o7777) | 0o001);
       } catch {
-        /* created later by its owner */
+        /* not there yet */
       }
     }
   }
@@ -74,6 +77,7 @@ export class RemappedRootfs implements RootfsMounter {
     const work = path.join(containerDir, 'work');
     const merged = path.join(containerDir, 'merged');
     for (const d of [upper, work, merged]) await fsp.mkdir(d, { recursive: true, mode: 0o755 });
+    this.#traversable(containerDir);
     const st = await fsp.stat(upper);
     if (st.uid === 0 && st.gid === 0) await fsp.chown(upper, this.#uid, this.#gid);
     if (await isMountPoint(merged)) return merged;
