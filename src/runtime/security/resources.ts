@@ -206,7 +206,7 @@ export function verifyResources(hc: ResourcesConfig, o: { update: boolean; ci?: 
   if (hc.KernelMemory !== undefined && hc.KernelMemory !== 0) {
     if (!ci.kernelMemory) {
       w.push('Your kernel does not support kernel memory limit capabilities or the cgroup is not mounted. Limitation discarded.');
-      hc.KernelMemory = 0;
+      delete hc.KernelMemory;
     }
   }
   if (hc.OomKillDisable === true && !ci.oomKillDisable) {
