@@ -99,7 +99,7 @@ export class ScopedRoot {
    * `create`, missing intermediate directories are made (mode 0755, owned by `create`'s ids).
    * Errors are Node errno errors (ENOENT, ENOTDIR, ELOOP).
    */
-  resolve(p: string, opts: { followLast: boolean; from?: Frame[]; create?: { uid: number; gid: number } }): Resolved {
+  resolve(p: string, opts: { followLast: boolean; from?: Frame[]; create?: { uid: number; gid: number }; createLast?: boolean }): Resolved {
     let stack: Frame[] = p.startsWith('/') || !opts.from ? [this.root] : [...opts.from];
     const queue = splitComponents(p);
     let links = 0;
@@ -115,7 +115,7 @@ export class ScopedRoot {
       try {
         st = fs.lstatSync(fdPath(top.fd, c));
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && opts.create && !isLast) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && opts.create && (!isLast || opts.createLast === true)) {
           try {
             fs.mkdirSync(fdPath(top.fd, c), { mode: 0o755 });
             fs.lchownSync(fdPath(top.fd, c), opts.create.uid, opts.create.gid);
@@ -155,7 +155,7 @@ export class ScopedRoot {
 
   /** Resolve to a directory (following everything) and return its frames. */
   resolveDir(p: string, opts: { from?: Frame[]; create?: { uid: number; gid: number } } = {}): Frame[] {
-    const r = this.resolve(p, { followLast: true, ...opts });
+    const r = this.resolve(p, { followLast: true, ...opts, createLast: opts.create !== undefined });
     if (r.last === undefined) return r.stack;
     const top = r.stack[r.stack.length - 1] as Frame;
     let fd: number;
