@@ -1028,7 +1028,8 @@ export class ContainerService implements ContainerBackend {
     rec.state.status = 'removing';
     this.#health.get(rec.id)?.stop();
     this.#health.delete(rec.id);
-    await new OciRuntime(rec.runtime).delete(rec.id, true).catch(() => undefined);
+    // after a recorded exit the runtime state is gone already: skip a runtime call
+    if (fs.existsSync(path.join(rec.runtime.root, rec.id))) await new OciRuntime(rec.runtime).delete(rec.id, true).catch(() => undefined);
     await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch(() => undefined);
     if (rec.mounts) await this.#o.mounts?.release(rec.id, rec.mounts, { removeAnonymous: removeVolumes });
     await this.#o.network?.forget(rec.id).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'network release failed'));
