@@ -38,6 +38,7 @@ const L = {
   kill: () => import('./commands/container/kill.js'),
   pause: () => import('./commands/container/pause.js'),
   unpause: () => import('./commands/container/unpause.js'),
+  update: () => import('./commands/container/update.js'),
   rm: () => import('./commands/container/remove.js'),
   wait: () => import('./commands/container/wait.js'),
   rename: () => import('./commands/container/rename.js'),
@@ -106,6 +107,7 @@ const D = {
   tag: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
   top: 'Display the running processes of a container',
   unpause: 'Unpause all processes within one or more containers',
+  update: 'Update configuration of one or more containers',
   version: 'Show the Docker version information',
   wait: 'Block until one or more containers stop, then print their exit codes',
   events: 'Get real time events from the server',
@@ -146,6 +148,7 @@ export const ROOT: Entry[] = [
       { name: 'stop', short: D.stop, load: L.stop },
       { name: 'top', short: D.top, load: L.top },
       { name: 'unpause', short: D.unpause, load: L.unpause },
+      { name: 'update', short: D.update, load: L.update },
       { name: 'wait', short: D.wait, load: L.wait },
     ],
   },
@@ -238,6 +241,7 @@ export const ROOT: Entry[] = [
   { name: 'tag', short: D.tag, load: L.tag },
   { name: 'top', short: D.top, load: L.top },
   { name: 'unpause', short: D.unpause, load: L.unpause },
+  { name: 'update', short: D.update, load: L.update },
   { name: 'wait', short: D.wait, load: L.wait },
 ];
 

@@ -17,6 +17,7 @@ import { imageSummaryToWire } from '../api/compat/images.js';
 import { ImageService } from '../daemon/images/service.js';
 import { LocalContentStore, OverlaySnapshotter } from '../store/index.js';
 import { setupContainers } from '../daemon/containers/setup.js';
+import { setupSecurity } from '../runtime/security/index.js';
 import { setupVolumes } from '../daemon/volumes/index.js';
 import { volumesRouter } from '../api/routers/volumes.js';
 import { volumeUsageToWire } from '../api/compat/volumes.js';
@@ -126,7 +127,9 @@ async function main(): Promise<number> {
     const network = new NetworkService({ db, events, logger: logger.child({ component: 'network' }), settings: networkSettingsFrom(config.raw), execRoot: config.execRoot });
     await network.restore();
     closers.unshift({ name: 'network', close: () => network.close() });
-    const containers = await setupContainers({ config, db, events, images, rootfs: snapshots, logger: logger.child({ component: 'containers' }), mounts: volumes.mounts, network });
+    // security: limits, seccomp, capabilities, userns-remap (remapped layer copies as the rootfs mounter)
+    const security = setupSecurity({ config, layers: snapshots, rootfs: snapshots });
+    const containers = await setupContainers({ config, db, events, images, rootfs: security.rootfs, logger: logger.child({ component: 'containers' }), mounts: volumes.mounts, network, security: security.policy });
     network.setContainers(containers.service);
     await network.reconcile((id) => ['running', 'paused', 'restarting'].includes(containers.service.find(id)?.state.status ?? ''));
     routers.push(networksRouter({ networks: network }));

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { invalidArgument } from '../errdefs/index.js';
 import type { ContainerConfig, HostConfig } from '../engine-api/container.js';
 import type { ExecUser } from './user.js';
+import type { SecurityPolicy } from './security/policy.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type OciSpec = Record<string, any>;
@@ -145,6 +146,8 @@ export interface SpecInput {
   mounts?: OciSpec[];
   /** a netns to join (bridge/cni networks, container:<id>); without it a fresh one (or the host's) */
   netnsPath?: string;
+  /** seccomp, capabilities, privileged devices, namespace modes, userns, extra resources (security/policy.ts) */
+  security?: SecurityPolicy;
 }
 
 export function envValue(env: readonly string[], key: string): string | undefined {
@@ -305,7 +308,7 @@ export function buildSpec(inp: SpecInput): OciSpec {
   }
   if (hc.Sysctls && Object.keys(hc.Sysctls).length > 0) linux['sysctl'] = { ...hc.Sysctls };
 
-  return {
+  const spec: OciSpec = {
     ociVersion: '1.0.2-dev',
     process: process_,
     root: { path: inp.rootfs, readonly: ro },
@@ -314,6 +317,8 @@ export function buildSpec(inp: SpecInput): OciSpec {
     mounts: allMounts,
     linux,
   };
+  inp.security?.apply(spec, hc);
+  return spec;
 }
 
 /** "/host:/ctr[:ro|rw|z|Z|...]" binds (named volumes belong to the volume service). */

@@ -9,6 +9,8 @@ import { invalidArgument } from '../../errdefs/index.js';
 import { checkFilterKeys, qBool, qFilters, qInt, qString, type Query } from '../params.js';
 import { inspectToWire, summaryToWire } from '../compat/containers.js';
 import { errorBody } from '../server.js';
+import { updateContainer } from '../../daemon/containers/update.js';
+import type { UpdateConfig } from '../../runtime/security/resources.js';
 
 export interface ContainersRouterDeps {
   containers: ContainerService;
@@ -134,6 +136,12 @@ export function containersRouter(deps: ContainersRouterDeps): FastifyPluginAsync
       if (qBool(q, 'link')) throw invalidArgument('Conflict, cannot remove the default link name of the container');
       await svc.remove(request.params.id, { force: qBool(q, 'force'), volumes: qBool(q, 'v') });
       return noContent(reply);
+    });
+
+    app.post<{ Params: IdParams }>('/containers/:id/update', async (request) => {
+      const body = (request.body ?? {}) as UpdateConfig;
+      if (typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('invalid JSON: expected an object');
+      return updateContainer(svc, request.params.id, body);
     });
 
     app.post<{ Params: IdParams }>('/containers/:id/rename', async (request, reply) => {

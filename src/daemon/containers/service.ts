@@ -414,8 +414,8 @@ export class ContainerService implements ContainerBackend {
     if (hc.ShmSize !== undefined && hc.ShmSize < 0) throw invalidArgument('SHM size can not be less than 0');
     if (hc.OomScoreAdj !== undefined && (hc.OomScoreAdj < -1000 || hc.OomScoreAdj > 1000)) throw invalidArgument(`Invalid value ${hc.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
     for (const [k] of Object.entries(hc.Tmpfs ?? {})) if (!k.startsWith('/')) throw invalidArgument(`invalid mount config for type "tmpfs": invalid mount path: '${k}' mount path must be absolute`);
-    if (hc.PidMode && hc.PidMode !== 'host' && hc.PidMode !== 'private' && hc.PidMode !== '' && !(this.#o.security && hc.PidMode.startsWith('container:'))) throw invalidArgument(`pid mode "${hc.PidMode}" is not supported yet`);
-    if (hc.IpcMode && !['host', 'private', 'shareable', 'none', ''].includes(hc.IpcMode) && !(this.#o.security && hc.IpcMode.startsWith('container:'))) throw invalidArgument(`ipc mode "${hc.IpcMode}" is not supported yet`);
+    if (!this.#o.security && hc.PidMode && hc.PidMode !== 'host' && hc.PidMode !== 'private' && hc.PidMode !== '') throw invalidArgument(`pid mode "${hc.PidMode}" is not supported yet`);
+    if (!this.#o.security && hc.IpcMode && !['host', 'private', 'shareable', 'none', ''].includes(hc.IpcMode)) throw invalidArgument(`ipc mode "${hc.IpcMode}" is not supported yet`);
   }
 
   async create(opts: CreateOptions): Promise<{ id: string; warnings: string[] }> {

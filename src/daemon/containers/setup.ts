@@ -11,6 +11,7 @@ import { defaultLibexecDir, findInitBinary, probeRuntimes, type RuntimeTable } f
 import { ContainerService } from './service.js';
 import type { MountResolver } from '../volumes/types.js';
 import type { NetworkAttacher } from '../networks/types.js';
+import type { SecurityPolicy } from '../../runtime/security/policy.js';
 
 export interface ContainerSetup {
   service: ContainerService;
@@ -28,6 +29,7 @@ export async function setupContainers(o: {
   logger: Logger;
   mounts?: MountResolver;
   network?: NetworkAttacher;
+  security?: SecurityPolicy;
 }): Promise<ContainerSetup> {
   const raw = o.config.raw;
   const str = (k: string): string | undefined => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
@@ -62,6 +64,11 @@ export async function setupContainers(o: {
     shutdownTimeout: o.config.shutdownTimeout,
     ...(o.mounts ? { mounts: o.mounts } : {}),
     ...(o.network ? { network: o.network } : {}),
+    ...(o.security ? { security: o.security } : {}),
+  });
+  o.security?.setContainerLookup((x) => {
+    const r = service.find(x);
+    return r ? { id: r.id, pid: r.state.pid, running: r.state.status === 'running' || r.state.status === 'paused', ipcMode: r.hostConfig.IpcMode ?? '', dir: r.paths.dir } : undefined;
   });
   await service.init();
   o.logger.info({ defaultRuntime: runtimes.defaultRuntime, runtimes: runtimes.names() }, 'container runtimes ready');

@@ -18,6 +18,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   LST('annotation', 'Add an annotation to the container (passed through to the OCI runtime)'),
   LST('attach', 'Attach to STDIN, STDOUT or STDERR', 'a'),
   { name: 'blkio-weight', type: 'int', usage: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)' },
+  LST('blkio-weight-device', 'Block IO weight (relative device weight)'),
   LST('cap-add', 'Add Linux capabilities'),
   LST('cap-drop', 'Drop Linux capabilities'),
   S('cgroup-parent', 'Optional parent cgroup for the container'),
@@ -33,6 +34,10 @@ export const CREATE_FLAGS: FlagSpec[] = [
   S('cpuset-mems', 'MEMs in which to allow execution (0-3, 0,1)'),
   LST('device', 'Add a host device to the container'),
   LST('device-cgroup-rule', 'Add a rule to the cgroup allowed devices list'),
+  LST('device-read-bps', 'Limit read rate (bytes per second) from a device'),
+  LST('device-read-iops', 'Limit read rate (IO per second) from a device'),
+  LST('device-write-bps', 'Limit write rate (bytes per second) to a device'),
+  LST('device-write-iops', 'Limit write rate (IO per second) to a device'),
   LST('dns', 'Set custom DNS servers'),
   LST('dns-option', 'Set DNS options'),
   LST('dns-search', 'Set custom DNS search domains'),
@@ -55,6 +60,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   S('ip6', 'IPv6 address (e.g., 2001:db8::33)'),
   S('ipc', 'IPC mode to use'),
   S('isolation', 'Container isolation technology'),
+  { name: 'kernel-memory', type: 'bytes', usage: 'Kernel memory limit', hidden: true },
   LST('label', 'Set meta data on a container', 'l'),
   LST('label-file', 'Read in a line delimited file of labels'),
   LST('link', 'Add link to another container'),
@@ -347,7 +353,74 @@ function parseDevice(v: string): Json {
 function bytesFlag(flags: FlagValues, name: string): number | undefined {
   if (!flags.changed(name)) return undefined;
   const v = flags.string(name);
+  // only --memory-swap takes -1 (opts.MemSwapBytes); the others are go-units sizes
+  if (v === '-1' && name !== 'memory-swap') throw bad(`invalid argument "-1" for "${name === 'memory' ? '-m, --memory' : `--${name}`}" flag: invalid size: '-1'`);
   return v === '-1' ? -1 : parseRamBytes(v);
+}
+
+/** opts.ValidateThrottleBpsDevice / ValidateThrottleIOpsDevice / ValidateWeightDevice. */
+function parseDeviceRates(flags: FlagValues, name: string, kind: 'bps' | 'iops' | 'weight'): Json[] {
+  return flags.list(name).map((v) => {
+    const i = v.lastIndexOf(':');
+    const dev = i >= 0 ? v.slice(0, i) : v;
+    const rate = i >= 0 ? v.slice(i + 1) : '';
+    const fail = (m: string): StatusError => bad(`invalid argument "${v}" for "--${name}" flag: ${m}`);
+    if (i < 0) throw fail(`bad format: ${v}`);
+    if (!dev.startsWith('/dev/')) throw fail(`bad format for device path: ${v}`);
+    if (kind === 'weight') {
+      if (!/^\d+$/.test(rate) || Number(rate) > 1000 || (Number(rate) < 10 && Number(rate) !== 0)) throw fail(`invalid weight for device: ${v}`);
+      return { Path: dev, Weight: Number(rate) };
+    }
+    if (kind === 'iops') {
+      if (!/^\d+$/.test(rate)) throw fail(`invalid rate for device: ${v}. The correct format is <device-path>:<number>. Number must be a positive integer`);
+      return { Path: dev, Rate: Number(rate) };
+    }
+    try {
+      return { Path: dev, Rate: parseRamBytes(rate) };
+    } catch {
+      throw fail(`invalid rate for device: ${v}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb`);
+    }
+  });
+}
+
+/** opts.ValidateSysctl: only namespaced sysctls. */
+function validateSysctl(v: string): string {
+  const key = v.split('=', 1)[0] ?? '';
+  const ipc = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
+  if (!v.includes('=') || !(ipc.includes(key) || key.startsWith('net.') || key.startsWith('fs.mqueue.'))) throw new FlagError(`invalid argument "${v}" for "--sysctl" flag: sysctl '${v}' is not allowed`);
+  return v;
+}
+
+/** parseSecurityOpts + parseSystemPaths: seccomp=<file> is sent as its compacted JSON; systempaths=unconfined empties the masked and read-only paths. */
+function securityOpts(opts: string[]): { opts: string[]; unmasked: boolean } {
+  const out: string[] = [];
+  let unmasked = false;
+  for (const o of opts) {
+    if (o === 'systempaths=unconfined') {
+      unmasked = true;
+      continue;
+    }
+    const eq = o.indexOf('=');
+    const k = eq >= 0 ? o.slice(0, eq) : o;
+    const v = eq >= 0 ? o.slice(eq + 1) : '';
+    if (eq < 0 && !o.includes(':') && o !== 'no-new-privileges') throw bad(`Invalid --security-opt: ${JSON.stringify(o)}`);
+    if (k === 'seccomp' && v !== 'unconfined' && v !== 'builtin' && v !== '') {
+      let text: string;
+      try {
+        text = fs.readFileSync(v, 'utf8');
+      } catch (err) {
+        throw bad(`opening seccomp profile (${v}) failed: open ${v}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+      }
+      try {
+        out.push(`seccomp=${JSON.stringify(JSON.parse(text))}`);
+      } catch (err) {
+        throw bad(`compacting json for seccomp profile (${v}) failed: ${(err as Error).message}`);
+      }
+      continue;
+    }
+    out.push(o);
+  }
+  return { opts: out, unmasked };
 }
 
 export interface CreateRequest {
@@ -393,7 +466,8 @@ export function buildCreateRequest(flags: FlagValues, args: string[]): CreateReq
     if (!p.startsWith('/')) throw bad(`invalid tmpfs path: ${p}: must be absolute`);
     tmpfs[p] = i >= 0 ? t.slice(i + 1) : '';
   }
-  const sysctls = kvMap(flags.list('sysctl'));
+  const sysctls = kvMap(flags.list('sysctl').map(validateSysctl));
+  const sec = securityOpts(flags.list('security-opt'));
   const logOpts = kvMap(flags.list('log-opt'));
   const storageOpts = kvMap(flags.list('storage-opt'));
   const extraHosts = flags.list('add-host').map((h) => {
@@ -501,7 +575,8 @@ export function buildCreateRequest(flags: FlagValues, args: string[]): CreateReq
     Privileged: flags.bool('privileged'),
     PublishAllPorts: flags.bool('publish-all'),
     ReadonlyRootfs: flags.bool('read-only'),
-    SecurityOpt: flags.list('security-opt').length > 0 ? flags.list('security-opt') : null,
+    SecurityOpt: sec.opts.length > 0 ? sec.opts : null,
+    ...(sec.unmasked ? { MaskedPaths: [], ReadonlyPaths: [] } : {}),
     StorageOpt: Object.keys(storageOpts).length > 0 ? storageOpts : undefined,
     Tmpfs: Object.keys(tmpfs).length > 0 ? tmpfs : undefined,
     UTSMode: flags.string('uts'),
@@ -515,6 +590,12 @@ export function buildCreateRequest(flags: FlagValues, args: string[]): CreateReq
     NanoCpus: nanoCpus,
     CgroupParent: flags.string('cgroup-parent'),
     BlkioWeight: flags.int('blkio-weight'),
+    BlkioWeightDevice: parseDeviceRates(flags, 'blkio-weight-device', 'weight'),
+    BlkioDeviceReadBps: parseDeviceRates(flags, 'device-read-bps', 'bps'),
+    BlkioDeviceWriteBps: parseDeviceRates(flags, 'device-write-bps', 'bps'),
+    BlkioDeviceReadIOps: parseDeviceRates(flags, 'device-read-iops', 'iops'),
+    BlkioDeviceWriteIOps: parseDeviceRates(flags, 'device-write-iops', 'iops'),
+    ...(flags.changed('kernel-memory') ? { KernelMemory: bytesFlag(flags, 'kernel-memory') ?? 0 } : {}),
     CpuPeriod: flags.int('cpu-period'),
     CpuQuota: flags.int('cpu-quota'),
     CpuRealtimePeriod: flags.int('cpu-rt-period'),
