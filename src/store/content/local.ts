@@ -95,9 +95,9 @@ export class LocalContentStore implements ContentStore {
     }
     const tmp = path.join(this.#tmpDir, `${INGEST_PREFIX}${randomBytes(12).toString('hex')}`);
     const hasher = new DigestStream();
+    // flush: fsync before close, so the rename below never publishes unsynced bytes.
+    const out = fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: true });
     try {
-      // flush: fsync before close, so the rename below never publishes unsynced bytes.
-      const out = fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: true });
       await pipeline(source, hasher, out, signal ? { signal } : {});
       const got = hasher.digest();
       const size = hasher.size;
@@ -114,6 +114,10 @@ export class LocalContentStore implements ContentStore {
       await syncDir(this.#blobDir);
       return { digest: got, size };
     } catch (err) {
+      // The temp file is opened asynchronously: when the source fails (or the signal fires) before
+      // that open completed, removing it now would run before it exists and the open would then
+      // leave it behind. Wait until the stream has closed its file (or given up opening it).
+      await closed(out);
       await fsp.rm(tmp, { force: true });
       throw err;
     }
@@ -162,6 +166,13 @@ export class LocalContentStore implements ContentStore {
     }
     return removed;
   }
+}
+
+/** Resolves once a file stream has released its descriptor (or will never open one). */
+function closed(s: fs.WriteStream): Promise<void> {
+  if (s.closed) return Promise.resolve();
+  if (!s.destroyed) s.destroy();
+  return new Promise((resolve) => s.once('close', () => resolve()));
 }
 
 function checkDigest(d: string): Digest {

@@ -95,6 +95,27 @@ export function contentStoreSuite(name: string, make: () => Promise<ContentStore
         assert.deepEqual(await pendingIngests(), []);
       }));
 
+    test('a source that fails at once (before the ingest file is open) leaves nothing behind', () =>
+      withStore(async ({ store, pendingIngests }) => {
+        for (let i = 0; i < 20; i++) {
+          // already destroyed, and destroyed on the first read: both fail before any open completes
+          const dead = new Readable({ read() {} });
+          dead.destroy(new Error('connection refused'));
+          await assert.rejects(store.write(dead), /connection refused/);
+          const failing = new Readable({
+            read() {
+              this.destroy(new Error('connection reset'));
+            },
+          });
+          await assert.rejects(store.write(failing, { digest: sha256('x'), size: 1 }), /connection reset/);
+          const ac = new AbortController();
+          ac.abort();
+          await assert.rejects(store.write(Readable.from([Buffer.from('x')]), {}, ac.signal), (err: unknown) => isCanceled(err) || (err as Error).name === 'AbortError');
+          assert.deepEqual(await pendingIngests(), [], `round ${i}`);
+        }
+        assert.deepEqual(await collect(store.list()), []);
+      }));
+
     test('an aborted write is canceled and leaves nothing behind', () =>
       withStore(async ({ store, pendingIngests }) => {
         const ac = new AbortController();
