@@ -8,18 +8,19 @@
 // layers/<chainhex>/link    the layer's short id
 // layers/l/<short>          -> ../<chainhex>/diff (short lowerdir paths, like Docker's overlay2)
 // layers/empty              the lower dir of an image without layers
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { conflict, errnoCode, invalidArgument, notFound } from '../../errdefs/index.js';
+import { conflict, errnoCode, invalidArgument, notFound, systemError } from '../../errdefs/index.js';
 import { childChainId, digestHex, isDigest, type Digest } from '../../oci/digest.js';
 import type { MetadataDb } from '../metadata/db.js';
 import { layerTar } from './diff.js';
 import { extractLayer } from './extract.js';
 import { isMountPoint, mountOverlay, unmount } from './mount.js';
-import type { ChainId, LayerInfo, RootfsMounter, Snapshotter } from './types.js';
+import type { ChainId, LayerInfo, PreparedLayer, PrepareOptions, RootfsMounter, Snapshotter } from './types.js';
 
 export interface OverlaySnapshotterOptions {
   dataRoot: string;
@@ -46,6 +47,23 @@ interface Row {
   link: string;
 }
 
+/** One unpacked temp dir, shared by the handles of prepares that deduplicated onto it. */
+interface Unpacked {
+  /** tmp/unpack-* (holding diff/) until committed or dropped; undefined for a chain that existed */
+  tmp: string | undefined;
+  diffId: Digest;
+  size: number;
+  /** handles not yet committed or discarded; the dir is removed when the last one lets go */
+  refs: number;
+  /** order in which unpacks finished (for coalesced syncs) */
+  seq: number;
+}
+
+interface Handle {
+  u: Unpacked;
+  state: 'prepared' | 'committed' | 'discarded';
+}
+
 const UNPACK_PREFIX = 'unpack-';
 const REMOVE_PREFIX = 'remove-';
 const SHORT_ID_LEN = 26;
@@ -61,7 +79,12 @@ export class OverlaySnapshotter implements Snapshotter, RootfsMounter {
   readonly #tmpDir: string;
   readonly #linkDir: string;
   readonly #emptyDir: string;
-  readonly #inflight = new Map<string, Promise<LayerInfo>>();
+  readonly #inflight = new Map<string, Promise<Unpacked>>();
+  readonly #prepared = new WeakMap<PreparedLayer, Handle>();
+  /** unpacks finished so far / covered by a completed syncfs */
+  #seq = 0;
+  #synced = 0;
+  #syncing: { covers: number; done: Promise<void> } | undefined;
 
   constructor(opts: OverlaySnapshotterOptions) {
     this.dataRoot = opts.dataRoot;
@@ -122,73 +145,157 @@ export class OverlaySnapshotter implements Snapshotter, RootfsMounter {
       source.destroy();
       throw notFound(`parent snapshot ${parent} does not exist`);
     }
-    if (opts.expectedDiffId !== undefined) {
-      if (!isDigest(opts.expectedDiffId)) {
-        source.destroy();
-        throw invalidArgument(`invalid diff ID ${opts.expectedDiffId}`);
-      }
-      const key = childChainId(parent, opts.expectedDiffId);
-      const existing = this.get(key);
-      if (existing) {
-        for await (const _ of source) void _;
-        return existing;
-      }
-      // the same layer is being unpacked already (two pulls of one image): wait for it, then
-      // drain this source; if that apply fails, this one unpacks its own bytes
-      const running = this.#inflight.get(key);
-      if (running) {
-        const r = await running.catch(() => undefined);
-        if (r) {
-          for await (const _ of source) void _;
-          return r;
-        }
-      }
-      const p = this.#unpack(parent, source, opts);
-      this.#inflight.set(key, p);
-      try {
-        return await p;
-      } finally {
-        if (this.#inflight.get(key) === p) this.#inflight.delete(key);
-      }
+    const prepared = await this.prepare(source, { ...opts, parent });
+    try {
+      return await this.commit(parent, prepared);
+    } finally {
+      await this.discard(prepared);
     }
-    return this.#unpack(parent, source, opts);
   }
 
-  async #unpack(parent: ChainId | undefined, source: Readable, opts: { expectedDiffId?: Digest; signal?: AbortSignal }): Promise<LayerInfo> {
+  async prepare(source: Readable, opts: PrepareOptions = {}): Promise<PreparedLayer> {
+    const { expectedDiffId } = opts;
+    if (expectedDiffId === undefined) return this.#handle(await this.#unpack(source, opts));
+    if (!isDigest(expectedDiffId)) {
+      source.destroy();
+      throw invalidArgument(`invalid diff ID ${expectedDiffId}`);
+    }
+    const key = childChainId(opts.parent, expectedDiffId);
+    const existing = this.get(key);
+    if (existing) return this.#drainInto(source, { tmp: undefined, diffId: existing.diffId, size: existing.size, refs: 0, seq: 0 });
+    // the same chain is being unpacked already (two pulls of one image): wait for it, then drain
+    // this source; if that unpack failed or was dropped meanwhile, unpack this source's bytes
+    const running = this.#inflight.get(key);
+    if (running) {
+      const u = await running.catch(() => undefined);
+      if (u && (u.tmp !== undefined || this.get(key))) return this.#drainInto(source, u);
+    }
+    const p = this.#unpack(source, opts);
+    this.#inflight.set(key, p);
+    try {
+      return this.#handle(await p);
+    } finally {
+      if (this.#inflight.get(key) === p) this.#inflight.delete(key);
+    }
+  }
+
+  /** A second handle on an unpack (or on a committed chain): the source is read and dropped. */
+  async #drainInto(source: Readable, u: Unpacked): Promise<PreparedLayer> {
+    const h = this.#handle(u);
+    try {
+      for await (const _ of source) void _;
+    } catch (err) {
+      await this.discard(h);
+      throw err;
+    }
+    return h;
+  }
+
+  #handle(u: Unpacked): PreparedLayer {
+    u.refs++;
+    const h: PreparedLayer = Object.freeze({ diffId: u.diffId, size: u.size });
+    this.#prepared.set(h, { u, state: 'prepared' });
+    return h;
+  }
+
+  async #unpack(source: Readable, opts: PrepareOptions): Promise<Unpacked> {
     const tmp = await fsp.mkdtemp(path.join(this.#tmpDir, UNPACK_PREFIX));
     try {
       const diff = path.join(tmp, 'diff');
       await fsp.mkdir(diff, { mode: 0o755 });
-      const r = await extractLayer(source, diff, { sync: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+      // no sync here: commit syncs once for every layer prepared before it (see #syncBefore)
+      const r = await extractLayer(source, diff, opts.signal ? { signal: opts.signal } : {});
       if (opts.expectedDiffId !== undefined && r.diffId !== opts.expectedDiffId) {
         throw invalidArgument(`layer diff ID mismatch: expected ${opts.expectedDiffId}, got ${r.diffId}`);
       }
-      const chainId = childChainId(parent, r.diffId);
-      const link = digestHex(chainId).slice(0, SHORT_ID_LEN);
-      await fsp.writeFile(path.join(tmp, 'link'), link);
-      return this.#commit({ tmp, chainId, diffId: r.diffId, parent, size: r.unpackedSize, link });
-    } finally {
+      return { tmp, diffId: r.diffId, size: r.unpackedSize, refs: 0, seq: ++this.#seq };
+    } catch (err) {
       await fsp.rm(tmp, { recursive: true, force: true });
+      throw err;
     }
   }
 
-  /** Synchronous, so two applies of the same chain cannot interleave here. */
-  #commit(c: { tmp: string; chainId: ChainId; diffId: Digest; parent: ChainId | undefined; size: number; link: string }): LayerInfo {
-    const existing = this.get(c.chainId);
-    if (existing) return existing; // applied concurrently or before: the temp dir is discarded
-    if (c.parent !== undefined && !this.#row(c.parent)) throw notFound(`parent snapshot ${c.parent} was removed during apply`);
-    const dir = this.#layerDir(c.chainId);
+  async commit(parent: ChainId | undefined, prepared: PreparedLayer): Promise<LayerInfo> {
+    const h = this.#prepared.get(prepared);
+    if (!h) throw invalidArgument('not a layer prepared by this snapshotter');
+    if (h.state === 'discarded') throw invalidArgument(`prepared layer ${prepared.diffId} was discarded`);
+    const chainId = childChainId(parent, h.u.diffId);
+    if (h.state === 'committed') {
+      const again = this.get(chainId);
+      if (!again) throw notFound(`snapshot ${chainId} does not exist`);
+      return again;
+    }
+    if (h.u.tmp !== undefined) await this.#syncBefore(h.u.seq);
+    if (h.state !== 'prepared') return this.commit(parent, prepared); // committed or discarded while syncing
+    const info = this.#commitSync(parent, chainId, h.u);
+    h.state = 'committed';
+    await this.#release(h.u);
+    return info;
+  }
+
+  /** Synchronous, so two commits of the same chain cannot interleave here. */
+  #commitSync(parent: ChainId | undefined, chainId: ChainId, u: Unpacked): LayerInfo {
+    const existing = this.get(chainId);
+    if (existing) return existing; // committed concurrently or before: the temp dir is discarded
+    if (parent !== undefined && !this.#row(parent)) throw notFound(`parent snapshot ${parent} does not exist`);
+    if (u.tmp === undefined) throw notFound(`snapshot ${chainId} was removed while it was being prepared`);
+    const link = digestHex(chainId).slice(0, SHORT_ID_LEN);
+    fs.writeFileSync(path.join(u.tmp, 'link'), link);
+    const dir = this.#layerDir(chainId);
     // a directory without a row is a leftover of a crash between rename and insert
     fs.rmSync(dir, { recursive: true, force: true });
-    fs.renameSync(c.tmp, dir);
-    const linkPath = path.join(this.#linkDir, c.link);
+    fs.renameSync(u.tmp, dir);
+    u.tmp = undefined;
+    const linkPath = path.join(this.#linkDir, link);
     fs.rmSync(linkPath, { force: true });
-    fs.symlinkSync(path.join('..', digestHex(c.chainId), 'diff'), linkPath);
+    fs.symlinkSync(path.join('..', digestHex(chainId), 'diff'), linkPath);
     syncDirSync(this.layersDir);
     this.#db.transaction(() => {
-      this.#db.run('INSERT INTO snapshots (chain_id, diff_id, parent, size, link, created) VALUES (?, ?, ?, ?, ?, ?)', c.chainId, c.diffId, c.parent ?? null, c.size, c.link, Date.now());
+      this.#db.run('INSERT INTO snapshots (chain_id, diff_id, parent, size, link, created) VALUES (?, ?, ?, ?, ?, ?)', chainId, u.diffId, parent ?? null, u.size, link, Date.now());
     });
-    return { chainId: c.chainId, diffId: c.diffId, parent: c.parent, size: c.size };
+    return { chainId, diffId: u.diffId, parent, size: u.size };
+  }
+
+  async discard(prepared: PreparedLayer): Promise<void> {
+    const h = this.#prepared.get(prepared);
+    if (!h || h.state !== 'prepared') return;
+    h.state = 'discarded';
+    await this.#release(h.u);
+  }
+
+  async #release(u: Unpacked): Promise<void> {
+    if (--u.refs > 0 || u.tmp === undefined) return;
+    const tmp = u.tmp;
+    u.tmp = undefined;
+    await fsp.rm(tmp, { recursive: true, force: true });
+  }
+
+  /**
+   * syncfs the data root's filesystem unless a sync that started after unpack `seq` finished has
+   * completed (or is running: then wait for it). Layers committed together share one sync.
+   */
+  async #syncBefore(seq: number): Promise<void> {
+    for (;;) {
+      if (this.#synced >= seq) return;
+      if (this.#syncing && this.#syncing.covers >= seq) {
+        await this.#syncing.done;
+        continue;
+      }
+      if (this.#syncing) {
+        await this.#syncing.done.catch(() => undefined);
+        continue;
+      }
+      const covers = this.#seq;
+      const done = syncfs(this.#tmpDir).then(() => {
+        this.#synced = Math.max(this.#synced, covers);
+      });
+      this.#syncing = { covers, done };
+      try {
+        await done;
+      } finally {
+        if (this.#syncing?.done === done) this.#syncing = undefined;
+      }
+    }
   }
 
   async remove(chainId: ChainId): Promise<void> {
@@ -322,6 +429,13 @@ export class OverlaySnapshotter implements Snapshotter, RootfsMounter {
     }
     return repaired;
   }
+}
+
+/** syncfs(2) of the filesystem holding `p` (Node has none: coreutils' sync -f). */
+function syncfs(p: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('sync', ['-f', p], (err, _o, stderr) => (err ? reject(systemError(`syncing ${p} failed: ${String(stderr).trim() || err.message}`)) : resolve()));
+  });
 }
 
 function syncDirSync(dir: string): void {

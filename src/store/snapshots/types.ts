@@ -19,8 +19,47 @@ export interface ApplyResult {
   size: number;
 }
 
+/**
+ * A layer unpacked into a temp dir by Snapshotter.prepare, not yet visible under any chain ID.
+ * Opaque: only the snapshotter that made it can commit or discard it.
+ */
+export interface PreparedLayer {
+  /** sha256 of the uncompressed tar stream */
+  readonly diffId: Digest;
+  /** bytes unpacked on disk */
+  readonly size: number;
+}
+
+export interface PrepareOptions {
+  /** must match the computed diff ID, or prepare fails and nothing is kept */
+  expectedDiffId?: Digest;
+  /**
+   * The parent the layer will be committed on (need not exist yet). With `expectedDiffId` it
+   * names the chain in advance: a chain that exists already is not unpacked again (the source
+   * is drained), and two prepares of one chain at once unpack it once.
+   */
+  parent?: ChainId | undefined;
+  signal?: AbortSignal;
+}
+
 export interface Snapshotter {
   get(chainId: ChainId): LayerInfo | undefined;
+  /**
+   * Unpack a layer tar (plain, gzip or zstd) into a temp dir, safely (see apply), computing its
+   * diff ID, without needing its parent: extraction of a layer never reads the layers below it.
+   * Layers of one image can be prepared in any order and in parallel, then committed in chain
+   * order. A failed prepare leaves nothing behind.
+   */
+  prepare(tar: Readable, opts?: PrepareOptions): Promise<PreparedLayer>;
+  /**
+   * Make a prepared layer visible as the child of `parent` (which must be committed), i.e. under
+   * childChainId(parent, diffId): synced, renamed into place and recorded in one step. If that
+   * chain exists already the prepared copy is dropped and the existing layer returned.
+   * Committing the same prepared layer again returns the committed layer.
+   */
+  commit(parent: ChainId | undefined, prepared: PreparedLayer): Promise<LayerInfo>;
+  /** Drop a prepared layer that will not be committed (a no-op after commit or a second discard). */
+  discard(prepared: PreparedLayer): Promise<void>;
   /**
    * Unpack an uncompressed (or gzip/zstd: detected) layer tar on top of `parent`, safely (no
    * entry escapes the layer directory; whiteouts converted to overlay form), into a temp dir,
