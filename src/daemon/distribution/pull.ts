@@ -15,7 +15,7 @@ import { isIndexMediaType, isManifestMediaType, MediaTypes, isLayerMediaType, is
 import type { Reference } from '../../oci/reference.js';
 import type { ImageConfig, ImageIndex, ImageManifest } from '../../oci/types.js';
 import type { ContentStore } from '../../store/content/types.js';
-import type { ChainId, Snapshotter } from '../../store/snapshots/types.js';
+import type { ChainId, PreparedLayer, Snapshotter } from '../../store/snapshots/types.js';
 import type { ImageService } from '../images/service.js';
 import { formatPlatform, normalizePlatform, selectPlatform, type PlatformSpec } from '../../registry/client/platform.js';
 import type { Repository } from '../../registry/client/client.js';
@@ -327,39 +327,42 @@ async function pullLayers(deps: PullDeps, opts: PullOptions, plan: LayerPlan[], 
   }
 }
 
-/** Download one layer (shared with other pulls), then unpack it after its parent. */
+/**
+ * Download one layer (shared with other pulls) and unpack it while it downloads, into a prepared
+ * (not yet visible) snapshot: layers of an image extract in parallel, whatever their order. The
+ * prepared layer is committed once its parent is, so chains still appear bottom-up.
+ */
 async function layerTask(deps: PullDeps, repo: Repository, l: LayerPlan, parentReady: Promise<void>, signal: AbortSignal, emit: Emit, created: { blobs: Digest[]; chains: ChainId[] }): Promise<void> {
   const id = shortDigest(l.blob);
   const key = `${l.blob}|${l.chainId}`;
-  let teed = false;
-  const { done } = deps.transfers.join(key, emit, signal, async (tsignal, temit) => {
-    const release = await acquire(deps.downloads, id, tsignal, temit);
-    try {
-      const blobBefore = await deps.content.info(l.blob);
-      const chainBefore = deps.snapshots.get(l.chainId);
-      // unpack while downloading when the parent is there (or this is the base layer)
-      teed = chainBefore === undefined && (l.parent === undefined || deps.snapshots.get(l.parent) !== undefined);
-      if (blobBefore && !teed) return;
+  let prepared: PreparedLayer | undefined;
+  try {
+    const { done } = deps.transfers.join(key, emit, signal, async (tsignal, temit) => {
+      const release = await acquire(deps.downloads, id, tsignal, temit);
       try {
-        await download(deps, repo, l, tsignal, temit, teed);
+        const blobBefore = await deps.content.info(l.blob);
+        const unpack = deps.snapshots.get(l.chainId) === undefined;
+        if (blobBefore && !unpack) return;
+        try {
+          prepared = await download(deps, repo, l, tsignal, temit, unpack);
+        } finally {
+          // what this download stored, even when a later step failed, is this pull's to remove
+          if (!blobBefore && (await deps.content.info(l.blob))) created.blobs.push(l.blob);
+        }
       } finally {
-        // what this download stored, even when a later step failed, is this pull's to remove
-        if (!blobBefore && (await deps.content.info(l.blob))) created.blobs.push(l.blob);
-        if (teed && !chainBefore && deps.snapshots.get(l.chainId)) created.chains.push(l.chainId);
+        release();
       }
-    } finally {
-      release();
-    }
-  });
-  await done;
-  if (!teed) {
+    });
+    await done;
     await parentReady;
     if (!deps.snapshots.get(l.chainId)) {
-      await unpackStored(deps, l, signal, emit);
+      if (prepared) await deps.snapshots.commit(l.parent, prepared);
+      // a pull that joined another's download has no prepared copy: unpack the stored blob
+      else await unpackStored(deps, l, signal, emit);
       created.chains.push(l.chainId);
     }
-  } else {
-    await parentReady;
+  } finally {
+    if (prepared) await deps.snapshots.discard(prepared);
   }
   emit({ id, status: 'Pull complete', detail: true });
 }
@@ -400,7 +403,7 @@ function eofError(err: unknown): Error {
   return new BerthError('unavailable', (err as Error).message ?? String(err), { cause: err });
 }
 
-async function download(deps: PullDeps, repo: Repository, l: LayerPlan, signal: AbortSignal, emit: Emit, teed: boolean): Promise<void> {
+async function download(deps: PullDeps, repo: Repository, l: LayerPlan, signal: AbortSignal, emit: Emit, teed: boolean): Promise<PreparedLayer | undefined> {
   const id = shortDigest(l.blob);
   const src = blobSource(deps, repo, l, signal);
   const verify = new VerifyStream(l.blob, l.size > 0 ? l.size : undefined);
@@ -411,7 +414,7 @@ async function download(deps: PullDeps, repo: Repository, l: LayerPlan, signal: 
   const tee = new Tee(teed ? 2 : 1, [true, false]);
   const [toStore, toUnpack] = tee.outputs;
   const storing = deps.content.write(toStore as Readable, { digest: l.blob, ...(l.size > 0 ? { size: l.size } : {}) });
-  const unpacking = teed && toUnpack ? deps.snapshots.apply(l.parent, toUnpack, { expectedDiffId: l.diffId, signal }) : undefined;
+  const unpacking = teed && toUnpack ? deps.snapshots.prepare(toUnpack, { parent: l.parent, expectedDiffId: l.diffId, signal }) : undefined;
   storing.catch(() => undefined);
   unpacking?.catch(() => undefined);
   let verified = false;
@@ -421,6 +424,8 @@ async function download(deps: PullDeps, repo: Repository, l: LayerPlan, signal: 
   const settled = await Promise.allSettled([downloading, storing, ...(unpacking ? [unpacking] : [])]);
   const rejected = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
   if (rejected.length > 0) {
+    const p = settled[2];
+    if (p?.status === 'fulfilled') await deps.snapshots.discard(p.value as PreparedLayer);
     // the download's own verdict (bad digest, EOF) explains best, then the unpacker's (hostile tar)
     const order = [settled[0], settled[2], settled[1]].filter((r): r is PromiseRejectedResult => r?.status === 'rejected').map((r) => r.reason as unknown);
     const best = order.find((e) => e instanceof BerthError && kindOf(e) !== 'canceled') ?? rejected[0];
@@ -429,7 +434,9 @@ async function download(deps: PullDeps, repo: Repository, l: LayerPlan, signal: 
   void verified;
   emit({ id, status: 'Verifying Checksum', detail: true });
   emit({ id, status: 'Download complete', detail: true });
-  if (teed) emit({ id, status: 'Extracting', current: l.size, total: l.size });
+  if (!teed) return undefined;
+  emit({ id, status: 'Extracting', current: l.size, total: l.size });
+  return (settled[2] as PromiseFulfilledResult<PreparedLayer>).value;
 }
 
 function unwrapAbort(err: unknown, signal: AbortSignal): unknown {

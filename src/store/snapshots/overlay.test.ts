@@ -428,6 +428,38 @@ describe('OverlaySnapshotter', () => {
     assert.deepEqual(tmpLeftovers(h), []);
   });
 
+  test('prepare in parallel, commit in chain order; discard and mismatches leave nothing', async (t) => {
+    if (!need(t)) return;
+    const h = newEnv();
+    const tars = await Promise.all([0, 1, 2].map((i) => makeTar([{ name: `layer${i}`, body: `content ${i}` }, { name: 'shared', body: `from ${i}` }])));
+    const diffIds = tars.map((b) => sha256(b));
+    const chain: ChainId[] = [];
+    for (let i = 0; i < diffIds.length; i++) chain.push(chainId(diffIds.slice(0, i + 1)) as ChainId);
+    // the top layer first: prepare never needs the parent
+    const prepared = await Promise.all([2, 1, 0].map((i) => h.snap.prepare(Readable.from([tars[i] as Buffer]), { parent: i > 0 ? chain[i - 1] : undefined, expectedDiffId: diffIds[i] as Digest })));
+    assert.deepEqual(prepared.map((p) => p.diffId), [diffIds[2], diffIds[1], diffIds[0]]);
+    assert.equal(h.snap.list().length, 0, 'nothing is visible before commit');
+    const [p2, p1, p0] = prepared as [typeof prepared[0], typeof prepared[0], typeof prepared[0]];
+    // committing on a parent that is not committed yet fails and keeps the prepared layer
+    await assert.rejects(h.snap.commit(chain[0], p1), isNotFound);
+    const c0 = await h.snap.commit(undefined, p0);
+    const c1 = await h.snap.commit(c0.chainId, p1);
+    assert.equal(c1.chainId, chain[1]);
+    // a discarded handle cannot be committed; its temp dir is gone
+    await h.snap.discard(p2);
+    await assert.rejects(h.snap.commit(c1.chainId, p2), isInvalidArgument);
+    assert.deepEqual(tmpLeftovers(h), []);
+    assert.equal(h.snap.list().length, 2);
+    assert.equal(fs.readFileSync(path.join(h.snap.layersDir, (chain[1] as string).slice('sha256:'.length), 'diff', 'layer1'), 'utf8'), 'content 1');
+    // a chain that exists already is not unpacked again; committing returns the existing layer
+    const again = await h.snap.prepare(Readable.from([tars[0] as Buffer]), { expectedDiffId: diffIds[0] as Digest });
+    assert.deepEqual(await h.snap.commit(undefined, again), c0);
+    // a wrong expected diff ID fails prepare and leaves no temp dir
+    await assert.rejects(h.snap.prepare(Readable.from([tars[2] as Buffer]), { parent: chain[1], expectedDiffId: diffIds[0] as Digest }), isInvalidArgument);
+    assert.deepEqual(tmpLeftovers(h), []);
+    assert.equal(h.snap.list().length, 2);
+  });
+
   test('a tar entry of an outer archive (docker load) can be the source', async (t) => {
     if (!need(t)) return;
     const h = newEnv();
