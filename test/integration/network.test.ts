@@ -166,6 +166,16 @@ describe('networking', { skip: !ok && !process.env['CI'] ? 'needs root, nft, ip,
     } finally {
       if (server.exitCode === null && server.pid) process.kill(server.pid, 'SIGKILL');
     }
+    // a renamed container answers to its new name only (Docker renames the sandbox's DNS names)
+    assert.equal((await d.berth(['rename', 'web', 'web-renamed'])).code, 0);
+    const renamed = await d.berth(['run', '--rm', '--network', 'n1', '--dns', DNS_ADDR, 'busybox', 'sh', '-c', 'nslookup web-renamed; echo ---; nslookup web']);
+    const [newName, oldName] = renamed.stdout.split('---');
+    assert.match(newName ?? '', new RegExp(`Address: ${ip.replace(/\./g, '\\.')}`), renamed.stdout);
+    assert.doesNotMatch(oldName ?? '', new RegExp(ip.replace(/\./g, '\\.')), renamed.stdout);
+    const after = (await d.request('GET', '/containers/web-renamed/json')).json();
+    assert.ok((after.NetworkSettings.Networks.n1.DNSNames as string[]).includes('web-renamed'));
+    assert.ok(!(after.NetworkSettings.Networks.n1.DNSNames as string[]).includes('web'));
+    assert.equal((await d.berth(['rename', 'web-renamed', 'web'])).code, 0);
     const counters = sh('nft', ['list', 'chain', 'ip', table, 'postrouting']).out;
     assert.match(counters, /ip saddr 10\.213\.41\.0\/24 oifname != .* masquerade/);
   });
@@ -175,7 +185,9 @@ describe('networking', { skip: !ok && !process.env['CI'] ? 'needs root, nft, ip,
     const gw = (await d.request('GET', '/networks/bridge')).json().IPAM.Config[0].Gateway as string;
     const r = await d.berth(['run', '-d', '--name', 'pub', '-p', '18481:80', '--expose', '8080', '-P', '-p', '127.0.0.1:18482:5353/udp', '--dns', '127.0.0.1', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
     assert.equal(r.code, 0, r.stderr);
-    const hostname = (await d.request('GET', '/containers/pub/json')).json().Config.Hostname as string;
+    const pubInfo = (await d.request('GET', '/containers/pub/json')).json();
+    const hostname = pubInfo.Config.Hostname as string;
+    assert.equal(pubInfo.HostConfig.NetworkMode, 'bridge', 'the default network is recorded by name, as Docker 25+');
     await sleep(300);
     assert.equal((await httpGet('127.0.0.1', 18481)).body.trim(), hostname);
     assert.equal((await httpGet(gw, 18481)).body.trim(), hostname);

@@ -49,7 +49,7 @@ export function filterContainers(all: ContainerRecord[], o: { all?: boolean; lim
     if (f['health'] && !f['health'].includes(r.state.health?.Status ?? 'none')) return false;
     if (ancestors.length > 0 && !ancestors.some((a) => (a.id !== undefined && a.id === r.imageId) || r.config.Image === a.ref || r.imageId.replace(/^sha256:/, '').startsWith(a.ref.replace(/^sha256:/, '')))) return false;
     if (f['volume'] && !f['volume'].some((v) => (r.hostConfig.Binds ?? []).some((b) => b.split(':')[0] === v || b.split(':')[1] === v))) return false;
-    if (f['network'] && !f['network'].some((n) => (r.hostConfig.NetworkMode === 'default' ? 'none' : r.hostConfig.NetworkMode) === n)) return false;
+    if (f['network'] && !f['network'].some((n) => (r.hostConfig.NetworkMode === 'default' ? 'bridge' : r.hostConfig.NetworkMode) === n)) return false;
     return true;
   });
   if (o.limit !== undefined && o.limit > 0) list = list.slice(0, o.limit);

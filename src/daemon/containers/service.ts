@@ -485,7 +485,8 @@ export class ContainerService implements ContainerBackend {
     config.Hostname = given.Hostname || (hostNet ? os.hostname() : shortId(id));
 
     // HostConfig defaults as Docker shows them
-    hc.NetworkMode = hc.NetworkMode || 'default';
+    // Docker 25+ records the default network by name (the API still takes "default")
+    hc.NetworkMode = !hc.NetworkMode || hc.NetworkMode === 'default' ? (this.#o.network ? 'bridge' : 'default') : hc.NetworkMode;
     hc.RestartPolicy = { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 };
     hc.LogConfig = { Type: 'k8s-file', Config: hc.LogConfig?.Config ?? {} };
     hc.ShmSize = hc.ShmSize || DEFAULT_SHM_SIZE;
@@ -1080,6 +1081,7 @@ export class ContainerService implements ContainerBackend {
         rec.name = oldName;
         throw err;
       }
+      this.#o.network?.rename(rec.id, oldName, newName);
       this.#event(rec, 'rename', { oldName });
       this.#notify(rec, 'change');
     });

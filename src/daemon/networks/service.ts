@@ -919,6 +919,15 @@ export class NetworkService implements NetworkAttacher {
     return known ? out : undefined;
   }
 
+  rename(containerId: string, oldName: string, newName: string): void {
+    const sb = this.#sandboxes.get(containerId);
+    if (!sb) return;
+    const from = oldName.replace(/^\//, '');
+    const to = newName.replace(/^\//, '');
+    for (const e of sb.endpoints) e.dnsNames = e.dnsNames.map((n) => (n === from ? to : n));
+    this.#store.saveSandbox(sb);
+  }
+
   #upstreams(client: string): string[] {
     const me = [...this.#sandboxes.values()].find((s) => s.endpoints.some((e) => e.ip === client || e.ip6 === client));
     if (me) {

@@ -98,4 +98,6 @@ export interface NetworkAttacher {
   prepare(c: AttachContainer): Promise<PreparedNetwork>;
   release(containerId: string): Promise<void>;
   forget(containerId: string): Promise<void>;
+  /** A running container was renamed: its name resolves as the new one from now on. */
+  rename(containerId: string, oldName: string, newName: string): void;
 }

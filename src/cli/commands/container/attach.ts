@@ -22,16 +22,18 @@ export const command: Command = {
     if (tty && stdin && !ctx.stdin.isTTY) throw new StatusError(1, 'the input device is not a TTY');
     const detachKeys = flags.optString('detach-keys');
     const hijacked = await client.attachContainer(c.Id, { stdin, stdout: true, stderr: true, ...(detachKeys ? { detachKeys } : {}) });
+    // as docker's CLI: the exit status comes from a wait set up while the container runs
+    const waited = client.waitContainer(c.Id, 'not-running');
+    waited.catch(() => undefined);
     const stopResize = tty ? monitorTtySize(ctx, (h, w) => client.resizeContainer(c.Id, h, w)) : () => undefined;
     const stopProxy = !tty && flags.bool('sig-proxy') ? proxySignals((s) => client.killContainer(c.Id, s)) : () => undefined;
     try {
-      await pumpStreams(ctx, hijacked, { tty, stdin });
+      if ((await pumpStreams(ctx, hijacked, { tty, stdin, detachKeys })) === 'detached') return 0;
     } finally {
       stopResize();
       stopProxy();
     }
-    const after = await client.inspectContainer(c.Id).catch(() => undefined);
-    if (!after || after.State.Running) return 0;
-    return after.State.ExitCode;
+    const res = await waited.catch(() => undefined);
+    return res?.StatusCode ?? 0;
   },
 };

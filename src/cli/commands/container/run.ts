@@ -67,7 +67,8 @@ export const command: Command = {
     const stopResize = tty ? monitorTtySize(ctx, (h, w) => client.resizeContainer(id, h, w)) : () => undefined;
     const stopProxy = !tty && flags.bool('sig-proxy') ? proxySignals((s) => client.killContainer(id, s)) : () => undefined;
     try {
-      if (hijacked) await pumpStreams(ctx, hijacked, { tty, stdin: attachStdin });
+      // detached (ctrl-p ctrl-q): the container runs on, and is not --rm removed
+      if (hijacked && (await pumpStreams(ctx, hijacked, { tty, stdin: attachStdin, detachKeys })) === 'detached') return 0;
       const res = await waited;
       if (res.Error?.Message) throw new StatusError(125, `berth: Error response from daemon: ${res.Error.Message}`);
       return res.StatusCode;

@@ -40,7 +40,7 @@ export const command: Command = {
     const stopResize = tty ? monitorTtySize(ctx, (h, w) => client.resizeContainer(c.Id, h, w)) : () => undefined;
     const stopProxy = !tty ? proxySignals((s) => client.killContainer(c.Id, s)) : () => undefined;
     try {
-      await pumpStreams(ctx, hijacked, { tty, stdin });
+      if ((await pumpStreams(ctx, hijacked, { tty, stdin, detachKeys })) === 'detached') return 0;
       const res = await waited.catch(() => undefined);
       return res?.StatusCode ?? 0;
     } finally {

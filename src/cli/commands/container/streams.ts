@@ -5,21 +5,51 @@ import type { Duplex } from 'node:stream';
 import type { CommandContext } from '../../command.js';
 import type { HijackedStream } from '../../../client/transport.js';
 import { copyRaw, demuxStream } from '../../../client/stdcopy.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../../runtime/attach/detach-keys.js';
 
 export interface StreamOptions {
   tty: boolean;
   /** Send our stdin to the container. */
   stdin: boolean;
+  /** The --detach-keys given (the daemon acts on them; the client only notices them). */
+  detachKeys?: string | undefined;
 }
 
-/** Copy until the container side closes the stream; resolves then. */
-export async function pumpStreams(ctx: CommandContext, hijacked: HijackedStream, opts: StreamOptions): Promise<void> {
+/** How an attached session ended: the container side closed, or the user typed the detach keys. */
+export type StreamEnd = 'ended' | 'detached';
+
+/** Notices the detach sequence in what we send (the daemon detaches on it and closes the stream). */
+function detachMatcher(spec: string | undefined): (d: Buffer) => boolean {
+  let keys: Buffer;
+  try {
+    keys = parseDetachKeys(spec ?? DEFAULT_DETACH_KEYS);
+  } catch {
+    keys = Buffer.alloc(0); // the daemon refuses the spec
+  }
+  let at = 0;
+  return (d) => {
+    if (keys.length === 0) return false;
+    for (const b of d) {
+      if (b === keys[at]) at++;
+      else at = b === keys[0] ? 1 : 0;
+      if (at === keys.length) return true;
+    }
+    return false;
+  };
+}
+
+/** Copy until the container side closes the stream (it does after a detach too); resolves then. */
+export async function pumpStreams(ctx: CommandContext, hijacked: HijackedStream, opts: StreamOptions): Promise<StreamEnd> {
   const socket: Duplex = hijacked.socket;
   const stdin = ctx.stdin;
   const raw = opts.tty && opts.stdin && stdin.isTTY === true;
   if (raw) stdin.setRawMode(true);
+  const sawDetach = detachMatcher(opts.detachKeys);
+  let detached = false;
   const onData = (d: Buffer): void => {
+    if (detached) return;
     if (!socket.destroyed) socket.write(d);
+    if (sawDetach(d)) detached = true;
   };
   const onEnd = (): void => {
     // CloseWrite: the container sees EOF on its stdin, output keeps flowing.
@@ -46,6 +76,7 @@ export async function pumpStreams(ctx: CommandContext, hijacked: HijackedStream,
     if (raw) stdin.setRawMode(false);
     socket.destroy();
   }
+  return detached ? 'detached' : 'ended';
 }
 
 /** Resize the container/exec TTY now and whenever our terminal changes size. Returns a stop function. */
