@@ -3,7 +3,7 @@
 import { invalidArgument } from '../../errdefs/index.js';
 import type { Filters } from '../events.js';
 import type { ContainerRecord } from './types.js';
-import { labelsMatch } from './service.js';
+import { labelsMatch } from '../common/filters.js';
 
 export const LIST_FILTERS = ['id', 'name', 'label', 'label!', 'status', 'ancestor', 'exited', 'before', 'since', 'health', 'network', 'volume', 'is-task', 'publish', 'expose', 'isolation'] as const;
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];

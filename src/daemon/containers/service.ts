@@ -34,6 +34,8 @@ import type {
   WaitCondition,
   WaitResult,
 } from './types.js';
+import { labelsMatch, parseUntil } from '../common/filters.js';
+import { KeyedLock } from '../common/keyed-lock.js';
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 const BEFORE_START_TIMEOUT_MS = 10_000;
@@ -132,7 +134,7 @@ export class ContainerService implements ContainerBackend {
   readonly #store: ContainerStore;
   readonly #log: Logger;
   readonly #byId = new Map<string, ContainerRecord>();
-  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #locks = new KeyedLock();
   readonly #cleanups = new Map<string, Promise<void>>();
   readonly #starting = new Set<string>();
   readonly #exiting = new Set<string>();
@@ -364,18 +366,6 @@ export class ContainerService implements ContainerBackend {
     return s === 'running' || s === 'paused' || s === 'restarting';
   }
 
-  /** Serialise operations on one container. */
-  async #lock<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.#locks.get(id) ?? Promise.resolve();
-    const run = prev.catch(() => undefined).then(fn);
-    const tail = run.catch(() => undefined);
-    this.#locks.set(id, tail);
-    try {
-      return await run;
-    } finally {
-      if (this.#locks.get(id) === tail) this.#locks.delete(id);
-    }
-  }
 
   // ---------------------------------------------------------------- create
 
@@ -585,7 +575,7 @@ export class ContainerService implements ContainerBackend {
 
   async start(idOrName: string): Promise<void> {
     const rec = this.get(idOrName);
-    await this.#lock(rec.id, () => this.#startLocked(rec, false));
+    await this.#locks.run(rec.id, () => this.#startLocked(rec, false));
   }
 
   async #startLocked(rec: ContainerRecord, fromRestartPolicy: boolean): Promise<void> {
@@ -810,12 +800,12 @@ export class ContainerService implements ContainerBackend {
   async #afterExit(rec: ContainerRecord): Promise<void> {
     if (!this.#byId.has(rec.id)) return;
     if (rec.hostConfig.AutoRemove && !rec.state.manuallyStopped) {
-      await this.#lock(rec.id, () => this.#destroy(rec, true)).catch((err: unknown) => this.#log.error({ err, id: shortId(rec.id) }, 'auto-remove failed'));
+      await this.#locks.run(rec.id, () => this.#destroy(rec, true)).catch((err: unknown) => this.#log.error({ err, id: shortId(rec.id) }, 'auto-remove failed'));
       return;
     }
     if (rec.hostConfig.AutoRemove) {
       // stopped by the user: still removed (docker run --rm; docker stop)
-      await this.#lock(rec.id, () => this.#destroy(rec, true)).catch(() => undefined);
+      await this.#locks.run(rec.id, () => this.#destroy(rec, true)).catch(() => undefined);
       return;
     }
     if (!this.#shouldRestart(rec)) return;
@@ -828,7 +818,7 @@ export class ContainerService implements ContainerBackend {
     this.#notify(rec, 'change');
     const timer = setTimeout(() => {
       this.#restartTimers.delete(rec.id);
-      void this.#lock(rec.id, async () => {
+      void this.#locks.run(rec.id, async () => {
         if (rec.state.status !== 'restarting' || !this.#byId.has(rec.id) || this.#closing) return;
         rec.restartCount++;
         try {
@@ -885,7 +875,7 @@ export class ContainerService implements ContainerBackend {
 
   async stop(idOrName: string, o: StopOptions = {}): Promise<void> {
     const rec = this.get(idOrName);
-    await this.#lock(rec.id, () => this.#stopLocked(rec, o, true));
+    await this.#locks.run(rec.id, () => this.#stopLocked(rec, o, true));
   }
 
   async #stopLocked(rec: ContainerRecord, o: StopOptions, manual: boolean): Promise<void> {
@@ -926,7 +916,7 @@ export class ContainerService implements ContainerBackend {
   async kill(idOrName: string, signal: string | undefined): Promise<void> {
     const rec = this.get(idOrName);
     const sig = parseSignal(signal || 'SIGKILL');
-    await this.#lock(rec.id, async () => {
+    await this.#locks.run(rec.id, async () => {
       if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
         throw conflict(`Cannot kill container: ${idOrName}: Container ${rec.id} is not running`);
       }
@@ -943,7 +933,7 @@ export class ContainerService implements ContainerBackend {
 
   async restart(idOrName: string, o: StopOptions = {}): Promise<void> {
     const rec = this.get(idOrName);
-    await this.#lock(rec.id, async () => {
+    await this.#locks.run(rec.id, async () => {
       if (this.#isRunning(rec)) await this.#stopLocked(rec, o, true).catch((err: unknown) => {
         if (!(err instanceof BerthError && err.kind === 'not-modified')) throw err;
       });
@@ -954,7 +944,7 @@ export class ContainerService implements ContainerBackend {
 
   async pause(idOrName: string): Promise<void> {
     const rec = this.get(idOrName);
-    await this.#lock(rec.id, async () => {
+    await this.#locks.run(rec.id, async () => {
       if (rec.state.status === 'paused') throw conflict(`Container ${rec.id} is already paused`);
       if (rec.state.status !== 'running') throw conflict(`Container ${rec.id} is not running`);
       await new OciRuntime(rec.runtime).pause(rec.id);
@@ -967,7 +957,7 @@ export class ContainerService implements ContainerBackend {
 
   async unpause(idOrName: string): Promise<void> {
     const rec = this.get(idOrName);
-    await this.#lock(rec.id, async () => {
+    await this.#locks.run(rec.id, async () => {
       if (rec.state.status !== 'paused') throw conflict(`Container ${rec.id} is not paused`);
       await new OciRuntime(rec.runtime).resume(rec.id);
       rec.state.status = 'running';
@@ -983,7 +973,7 @@ export class ContainerService implements ContainerBackend {
    */
   async applyUpdate<T>(idOrName: string, fn: (rec: ContainerRecord, running: boolean) => Promise<T>): Promise<T> {
     const rec = this.get(idOrName);
-    return this.#lock(rec.id, async () => {
+    return this.#locks.run(rec.id, async () => {
       const r = await fn(rec, (rec.state.status === 'running' || rec.state.status === 'paused') && !this.#starting.has(rec.id));
       this.#save(rec);
       this.#notify(rec, 'change');
@@ -996,7 +986,7 @@ export class ContainerService implements ContainerBackend {
 
   async remove(idOrName: string, o: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.get(idOrName);
-    await this.#lock(rec.id, async () => {
+    await this.#locks.run(rec.id, async () => {
       if (!this.#byId.has(rec.id)) throw notFound(`No such container: ${idOrName}`);
       if (rec.state.status === 'removing') throw conflict(`removal of container ${rec.id.slice(0, 12)} is already in progress`);
       if (this.#isRunning(rec)) {
@@ -1067,7 +1057,7 @@ export class ContainerService implements ContainerBackend {
     if (!newNameRaw) throw invalidArgument('Neither old nor new names may be empty');
     const rec = this.get(idOrName);
     const newName = normalizeName(newNameRaw);
-    await this.#lock(rec.id, async () => {
+    await this.#locks.run(rec.id, async () => {
       if (rec.name === newName) throw invalidArgument('Renaming a container with the same name as its current name');
       const other = this.find(newName);
       if (other && other.name === newName) {
@@ -1166,22 +1156,7 @@ export function dirSize(dir: string): number {
   return total;
 }
 
-export function labelsMatch(labels: Record<string, string>, want: string[], notWant: string[] = []): boolean {
-  const has = (l: string): boolean => {
-    const eq = l.indexOf('=');
-    return eq < 0 ? l in labels : labels[l.slice(0, eq)] === l.slice(eq + 1);
-  };
-  return want.every(has) && !notWant.some(has);
-}
 
-function parseUntil(v: string): number {
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const d = /^(\d+)(s|m|h)$/.exec(v);
-  if (d) return Date.now() - Number(d[1]) * ({ s: 1000, m: 60_000, h: 3_600_000 }[d[2] as 's' | 'm' | 'h']);
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw invalidArgument(`invalid value for until: ${v}`);
-  return t;
-}
 
 function parseSize(v: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)b?$/i.exec(v.trim());

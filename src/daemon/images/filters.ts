@@ -1,6 +1,7 @@
 // Docker's image list/prune filters: dangling, reference (path.Match globs), label, before, since, until.
 import { invalidArgument } from '../../errdefs/index.js';
 import type { Filters } from '../events.js';
+import { labelsMatch as labelsMatchAll, parseUntil } from '../common/filters.js';
 
 /** Go's path.Match as a RegExp: `*` and `?` never match "/", `[...]` classes, `\` escapes. */
 export function globToRegExp(pattern: string): RegExp {
@@ -34,24 +35,7 @@ export function boolFilter(filters: Filters, key: string): boolean | undefined {
 
 /** label=k, label=k=v (all must match); label!=... (none may match). */
 export function labelsMatch(filters: Filters, labels: Record<string, string>): boolean {
-  const test = (l: string): boolean => {
-    const eq = l.indexOf('=');
-    return eq < 0 ? l in labels : labels[l.slice(0, eq)] === l.slice(eq + 1);
-  };
-  if (filters['label'] && !filters['label'].every(test)) return false;
-  if (filters['label!'] && filters['label!'].some(test)) return false;
-  return true;
+  return labelsMatchAll(labels, filters['label'] ?? [], filters['label!'] ?? []);
 }
 
-/** Docker's `until`: a Unix timestamp (with fraction), an RFC 3339 date, or a duration ago ("10m"). */
-export function parseUntil(v: string, now = Date.now()): number {
-  if (/^-?\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const d = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(v);
-  if (d) {
-    const mult: Record<string, number> = { ns: 1e-6, us: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
-    return now - Number(d[1]) * (mult[d[2] ?? 's'] ?? 1);
-  }
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw invalidArgument(`failed to parse value as time or duration: "${v}"`);
-  return t;
-}
+export { parseUntil };

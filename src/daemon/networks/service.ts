@@ -22,6 +22,8 @@ import { EmbeddedDns } from '../../network/dns.js';
 import { cniAdd, cniDel, loadConfigDir, parseConflist, type CniConflist } from '../../network/cni.js';
 import { NetworkStore } from './store.js';
 import type { AttachContainer, ContainerLookup, EndpointState, NetworkAttacher, NetworkRecord, NetworkingConfig, PreparedNetwork, SandboxState } from './types.js';
+import { labelsMatch, parseUntil } from '../common/filters.js';
+import { KeyedLock } from '../common/keyed-lock.js';
 
 export interface NetworkSettingsConfig {
   /** default bridge interface (dockerd -b/--bridge), also the prefix of berth's netns names */
@@ -96,7 +98,7 @@ export class NetworkService implements NetworkAttacher {
   readonly #nets = new Map<string, NetworkRecord>();
   readonly #sandboxes = new Map<string, SandboxState>();
   readonly #holds = new Map<string, PortHold[]>();
-  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #locks = new KeyedLock();
   readonly #nft: RulesetWriter;
   readonly #dns: EmbeddedDns;
   #containers: ContainerLookup | undefined;
@@ -420,7 +422,7 @@ export class NetworkService implements NetworkAttacher {
   // ------------------------------------------------------------------ create, remove, prune
 
   async create(req: NetworkCreateRequest): Promise<{ id: string; warning: string }> {
-    return this.#lock('networks', async () => {
+    return this.#locks.run('networks', async () => {
       const name = req.Name ?? '';
       if (!name) throw invalidArgument('network name must not be empty');
       if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw invalidArgument(`invalid network name "${name}": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
@@ -535,7 +537,7 @@ export class NetworkService implements NetworkAttacher {
 
   async remove(idOrName: string): Promise<void> {
     const n = this.get(idOrName);
-    await this.#lock('networks', async () => {
+    await this.#locks.run('networks', async () => {
       if (n.builtin) throw forbidden(`${n.name} is a pre-defined network and cannot be removed`);
       const eps = this.endpoints(n.id);
       if (eps.length > 0) {
@@ -656,7 +658,7 @@ export class NetworkService implements NetworkAttacher {
     if (mode.kind === 'container') return this.#prepareJoin(c, mode.target);
     const primary = this.get(mode.target);
     if (primary.driver === 'host' || primary.driver === 'null') return {};
-    return this.#lock(c.id, () => this.#prepareSandbox(c));
+    return this.#locks.run(c.id, () => this.#prepareSandbox(c));
   }
 
   async #prepareJoin(c: AttachContainer, target: string): Promise<PreparedNetwork> {
@@ -938,7 +940,7 @@ export class NetworkService implements NetworkAttacher {
   }
 
   async release(containerId: string): Promise<void> {
-    await this.#lock(containerId, () => this.#releaseLocked(containerId));
+    await this.#locks.run(containerId, () => this.#releaseLocked(containerId));
   }
 
   async #releaseLocked(containerId: string): Promise<void> {
@@ -977,7 +979,7 @@ export class NetworkService implements NetworkAttacher {
     if (mode.kind === 'none' || n.driver === 'null') throw forbidden('container cannot be connected to multiple networks with one of the networks in private (none) mode');
     if (mode.kind === 'container') throw forbidden('container sharing network namespace with another container or host cannot be connected to any other network');
     this.#checkEndpointConfig(n, cfg);
-    await this.#lock(c.id, async () => {
+    await this.#locks.run(c.id, async () => {
       const atts = this.#store.attachments(c.id);
       if (atts.some((a) => a.networkId === n.id)) throw forbidden(`endpoint with name ${c.name.replace(/^\//, '')} already exists in network ${n.name}`);
       const seq = atts.reduce((m, a) => Math.max(m, a.seq + 1), 0);
@@ -1016,7 +1018,7 @@ export class NetworkService implements NetworkAttacher {
       return;
     }
     if (n.driver === 'host') throw forbidden('container cannot be disconnected from host network or connected to host network');
-    await this.#lock(c.id, async () => {
+    await this.#locks.run(c.id, async () => {
       const atts = this.#store.attachments(c.id);
       if (!atts.some((a) => a.networkId === n.id)) throw forbidden(`container ${c.id} is not connected to network ${n.name}`);
       const sb = this.#sandboxes.get(c.id);
@@ -1055,17 +1057,6 @@ export class NetworkService implements NetworkAttacher {
     return { table: this.#s.table, networks, ports, loopbackDnat: !this.#s.userlandProxy, enabled: this.#s.iptables };
   }
 
-  async #lock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.#locks.get(key) ?? Promise.resolve();
-    const run = prev.catch(() => undefined).then(fn);
-    const tail = run.catch(() => undefined);
-    this.#locks.set(key, tail);
-    try {
-      return await run;
-    } finally {
-      if (this.#locks.get(key) === tail) this.#locks.delete(key);
-    }
-  }
 }
 
 /** EndpointsConfig by network name; the CLI's "default" is the default bridge. */
@@ -1088,19 +1079,4 @@ function writeAtomic(file: string, content: string): void {
   fs.renameSync(`${file}.tmp`, file);
 }
 
-export function labelsMatch(labels: Record<string, string>, want: readonly string[], notWant: readonly string[] = []): boolean {
-  const has = (l: string): boolean => {
-    const eq = l.indexOf('=');
-    return eq < 0 ? l in labels : labels[l.slice(0, eq)] === l.slice(eq + 1);
-  };
-  return want.every(has) && !notWant.some(has);
-}
 
-function parseUntil(v: string): number {
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const d = /^(\d+)(s|m|h)$/.exec(v);
-  if (d) return Date.now() - Number(d[1]) * ({ s: 1000, m: 60_000, h: 3_600_000 }[d[2] as 's' | 'm' | 'h']);
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw invalidArgument(`invalid value for until: ${v}`);
-  return t;
-}

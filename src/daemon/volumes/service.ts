@@ -11,6 +11,8 @@ import type { MetadataDb } from '../../store/metadata/db.js';
 import { needsMount, type LocalDriver } from '../../volumes/local.js';
 import type { DriverRegistry, VolumeDriver, VolumeRef } from '../../volumes/types.js';
 import { VolumeStore, type VolumeRecord } from './store.js';
+import { labelsMatch } from '../common/filters.js';
+import { KeyedLock } from '../common/keyed-lock.js';
 
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
 
@@ -57,13 +59,6 @@ function checkFilters(f: Filters, allowed: readonly string[]): void {
   for (const k of Object.keys(f)) if (!allowed.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
 }
 
-function labelsMatch(labels: Record<string, string>, want: readonly string[], notWant: readonly string[] = []): boolean {
-  const has = (l: string): boolean => {
-    const eq = l.indexOf('=');
-    return eq < 0 ? l in labels : labels[l.slice(0, eq)] === l.slice(eq + 1);
-  };
-  return want.every(has) && !notWant.some(has);
-}
 
 function nameMatches(name: string, pattern: string): boolean {
   if (name.includes(pattern)) return true;
@@ -111,7 +106,7 @@ export class VolumeService {
   readonly #o: VolumeServiceOptions;
   readonly #store: VolumeStore;
   readonly #log: Logger;
-  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #locks = new KeyedLock();
   #pruning = false;
 
   constructor(o: VolumeServiceOptions) {
@@ -145,18 +140,6 @@ export class VolumeService {
     }
   }
 
-  /** Serialise operations on one volume name. */
-  async #lock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.#locks.get(name) ?? Promise.resolve();
-    const run = prev.catch(() => undefined).then(fn);
-    const tail = run.catch(() => undefined);
-    this.#locks.set(name, tail);
-    try {
-      return await run;
-    } finally {
-      if (this.#locks.get(name) === tail) this.#locks.delete(name);
-    }
-  }
 
   #ref(v: VolumeRecord): VolumeRef {
     return { name: v.name, options: v.options };
@@ -208,7 +191,7 @@ export class VolumeService {
       name = crypto.randomBytes(32).toString('hex');
       labels[ANONYMOUS_LABEL] = '';
     }
-    return this.#lock(name, async () => {
+    return this.#locks.run(name, async () => {
       const existing = this.#store.get(name);
       if (existing) {
         if (o.driver && o.driver !== existing.driver) {
@@ -277,7 +260,7 @@ export class VolumeService {
       if (o.force) return;
       throw notFound(`get ${name}: no such volume`);
     }
-    await this.#lock(name, async () => {
+    await this.#locks.run(name, async () => {
       const cur = this.#store.get(name);
       if (!cur) return;
       const refs = this.#store.refs(name);
@@ -360,7 +343,7 @@ export class VolumeService {
     const plain = this.#store.get(name);
     // a plain local directory: nothing to mount, nothing to record (no fsync on the start path)
     if (plain && plain.driver === 'local' && !needsMount(plain.options)) return this.#o.drivers.local.mount(this.#ref(plain), ref);
-    return this.#lock(name, async () => {
+    return this.#locks.run(name, async () => {
       const v = this.get(name);
       const d = await this.#driverOf(v);
       const p = await d.mount(this.#ref(v), ref).catch((err: unknown) => {
@@ -373,7 +356,7 @@ export class VolumeService {
 
   /** Undo mount(); idempotent (no active mount for the user: nothing to do). */
   async unmount(name: string, ref: string): Promise<void> {
-    await this.#lock(name, async () => {
+    await this.#locks.run(name, async () => {
       const v = this.#store.get(name);
       if (!v || !this.#store.hasMount(name, ref)) return;
       const left = this.#store.removeMount(name, ref);
