@@ -95,12 +95,8 @@ export class EventsService {
           if (eventMatches(ev, query.filters)) yield ev;
         }
       }
+      if (until !== undefined && nowNano() >= until) return;
       let timer: NodeJS.Timeout | undefined;
-      if (until !== undefined) {
-        const ms = Number((until - nowNano()) / 1_000_000n);
-        if (ms <= 0) return;
-        timer = setTimeout(() => wake?.(), ms);
-      }
       try {
         while (!signal.aborted) {
           const ev = queue.shift();
@@ -109,9 +105,15 @@ export class EventsService {
             if (eventMatches(ev, query.filters)) yield ev;
             continue;
           }
-          if (until !== undefined && nowNano() >= until) return;
-          await new Promise<void>((r) => (wake = r));
+          const left = until === undefined ? undefined : until - nowNano();
+          if (left !== undefined && left <= 0n) return;
+          await new Promise<void>((r) => {
+            wake = r;
+            // a timer rounds to whole milliseconds and may fire a little early: the loop re-checks
+            if (left !== undefined) timer = setTimeout(r, Number(left / 1_000_000n) + 1);
+          });
           wake = undefined;
+          if (timer) clearTimeout(timer);
         }
       } finally {
         if (timer) clearTimeout(timer);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startDaemon, importBusybox, need, isRoot, hasDocker, sleep, type Daemon } from './harness.js';
+import { ociRuntimeConfigValidator } from '../specs/schemas.js';
 
 let d: Daemon;
 before(async () => {
@@ -406,4 +407,26 @@ test('prune removes stopped containers; /system/df and /info count containers', 
   assert.ok(!p.ContainersDeleted.includes(live));
   assert.equal((await d.request('GET', `/containers/${live}/json`)).status, 200);
   assert.equal((await d.request('DELETE', `/containers/${live}?force=1`)).status, 204);
+});
+
+test('the generated config.json of running containers validates against the OCI runtime schema', async (t) => {
+  if (!need(t, isRoot(), 'root')) return;
+  const validate = ociRuntimeConfigValidator();
+  const cases: Record<string, unknown>[] = [
+    {},
+    { HostConfig: { Memory: 64 << 20, MemorySwap: 128 << 20, NanoCpus: 5e8, PidsLimit: 50, CapAdd: ['NET_ADMIN'], CapDrop: ['MKNOD'], Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 2048 }], Tmpfs: { '/scratch': 'size=1m' }, ReadonlyRootfs: true, Init: true, SecurityOpt: ['no-new-privileges'], Sysctls: { 'net.ipv4.ip_forward': '1' } } },
+    { User: '33:33', Tty: true, OpenStdin: true, HostConfig: { Privileged: true, NetworkMode: 'none' } },
+  ];
+  for (const body of cases) {
+    const c = await d.request('POST', '/containers/create', { body: { Image: 'busybox', Cmd: ['sleep', '60'], ...body } });
+    assert.equal(c.status, 201, c.text);
+    const id = c.json().Id as string;
+    try {
+      assert.equal((await d.request('POST', `/containers/${id}/start`)).status, 204);
+      const spec = JSON.parse(fs.readFileSync(path.join(d.dataRoot, 'containers', id, 'bundle', 'config.json'), 'utf8'));
+      assert.ok(validate(spec), `${JSON.stringify(body)}: ${JSON.stringify(validate.errors)}`);
+    } finally {
+      await d.request('DELETE', `/containers/${id}?force=1`);
+    }
+  }
 });

@@ -14,7 +14,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { REPO } from './harness.js';
 
-export const SWAGGER_PATH = process.env['BERTH_SWAGGER'] ?? path.resolve(REPO, '../shared/specs/docker-engine-api-v1.50.yaml');
+export const SWAGGER_PATH = process.env['BERTH_SWAGGER'] ?? path.resolve(REPO, 'test/specs/docker-engine-api-v1.50.yaml');
 export const SWAGGER_MISSING = `the Engine API swagger (${SWAGGER_PATH})`;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

@@ -54,7 +54,7 @@ test('kill -9 of berthd and a host reboot simulation: data, references and optio
   const tvData = path.join(dm.dataRoot, 'volumes/tv/_data');
   const bvData = path.join(dm.dataRoot, 'volumes/bv/_data');
   assert.equal(isMounted(tvData), false, 'mounted only while used');
-  const run = await dm.docker(['run', '-d', '--name', 'long', '-v', 'keep:/data', '-v', 'tv:/t', '-v', 'bv:/b', 'busybox', 'sh', '-c', 'echo two > /data/b; echo tmp > /t/x; echo dev > /b/y; stat -c %u /t > /data/tuid; sleep 600']);
+  const run = await dm.docker(['run', '-d', '--name', 'long', '-v', 'keep:/data', '-v', 'tv:/t', '-v', 'bv:/b', 'busybox', 'sh', '-c', 'echo two > /data/b; echo tmp > /t/x; echo dev > /b/y; stat -c %u /t > /data/tuid.tmp; mv /data/tuid.tmp /data/tuid; sleep 600']);
   assert.equal(run.code, 0, run.stderr);
   const id = run.stdout.trim();
   await waitFor('writes', () => fs.existsSync(path.join(bindDev, 'y')) && fs.existsSync(path.join(dm.dataRoot, 'volumes/keep/_data/tuid')));
