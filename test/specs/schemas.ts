@@ -12,9 +12,16 @@ export type Validate = ((doc: unknown) => boolean) & { errors?: unknown };
 
 function load(file: string): Record<string, unknown> {
   const s = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  // draft-04 keywords Ajv 8 does not take; the files are referred to by their names instead
+  // draft-04 keywords Ajv 8 does not take ($schema, "id" at any depth); the files are referred to
+  // by their names instead
   delete s['$schema'];
-  delete s['id'];
+  const strip = (o: unknown): void => {
+    if (o === null || typeof o !== 'object') return;
+    const rec = o as Record<string, unknown>;
+    if (typeof rec['id'] === 'string') delete rec['id'];
+    for (const v of Object.values(rec)) strip(v);
+  };
+  strip(s);
   return s;
 }
 
