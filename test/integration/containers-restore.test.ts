@@ -6,6 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { startDaemon, importBusybox, need, isRoot, sleep, type Daemon } from './harness.js';
 
 const daemons: Daemon[] = [];
@@ -44,6 +45,15 @@ async function waitFor(what: string, fn: () => Promise<boolean>, ms = 15_000): P
     await sleep(50);
   }
   assert.fail(`timed out waiting for ${what}`);
+}
+
+/** A process that exists and is not a zombie (this sandbox's PID 1 reaps late). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 function conmonPids(root: string): number[] {
@@ -128,6 +138,36 @@ test('kill -9 berthd: running containers are adopted, exits meanwhile recorded, 
   assert.equal((await state(d, again)).ExitCode, 0);
 
   for (const id of [long, short, again]) assert.equal((await d.request('DELETE', `/containers/${id}?force=1`)).status, 204);
+  assert.deepEqual(leftovers(d), NONE);
+});
+
+test('kill -9 berthd in the middle of a start: the half-started container is removed, not left under an unmounted rootfs', async (t) => {
+  if (!need(t, isRoot(), 'root')) return;
+  const d = await startDaemon();
+  daemons.push(d);
+  await importBusybox(d);
+  const id = await create(d, { Cmd: ['sleep', '300'] });
+  const pid = (await state(d, id)).Pid;
+  const conmon = conmonPids(d.root);
+  assert.equal(conmon.length, 1);
+  assert.notEqual(await d.stop('SIGKILL'), 0);
+  // the window between conmon's launch and the record saying "running": the record still says
+  // "created" while conmon and the container's process exist
+  const db = new DatabaseSync(path.join(d.dataRoot, 'berth.db'));
+  try {
+    db.prepare("UPDATE containers SET data = json_set(data, '$.state.status', 'created', '$.state.pid', 0, '$.state.conmonPid', 0, '$.state.startedAt', '0001-01-01T00:00:00Z') WHERE id = ?").run(id);
+  } finally {
+    db.close();
+  }
+  await d.start();
+  const st = await state(d, id);
+  assert.equal(st.Status, 'created');
+  assert.equal(alive(pid), false, 'the half-started process is gone');
+  assert.equal(alive(conmon[0] ?? 0), false, 'its conmon is gone');
+  // and the container starts normally afterwards
+  assert.equal((await d.request('POST', `/containers/${id}/start`)).status, 204);
+  assert.equal((await state(d, id)).Status, 'running');
+  assert.equal((await d.request('DELETE', `/containers/${id}?force=1`)).status, 204);
   assert.deepEqual(leftovers(d), NONE);
 });
 

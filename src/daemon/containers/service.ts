@@ -217,6 +217,10 @@ export class ContainerService implements ContainerBackend {
         const policy = rec.hostConfig.RestartPolicy?.Name ?? 'no';
         if (policy === 'always' || (policy === 'unless-stopped' && !rec.state.manuallyStopped)) toStart.push(rec.id);
       }
+      // a conmon of a record that is not running: the daemon died in the middle of a start (after
+      // conmon, before the record said running). The start never completed, so the container
+      // goes, before its rootfs is unmounted (which must not happen under a live container).
+      await this.#abandonHalfStarted(rec);
       if (mounted.has(path.join(rec.paths.dir, 'merged'))) await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch(() => undefined);
     }
     this.#poll = setInterval(() => this.#pollExits(), POLL_MS);
@@ -265,6 +269,23 @@ export class ContainerService implements ContainerBackend {
     } catch {
       return new Set();
     }
+  }
+
+  async #abandonHalfStarted(rec: ContainerRecord): Promise<void> {
+    let conmonPid = 0;
+    try {
+      conmonPid = Number(fs.readFileSync(rec.paths.conmonPidFile, 'utf8').trim()) || 0;
+    } catch {
+      return;
+    }
+    if (conmonPid > 0 && pidAlive(conmonPid) && this.#isConmon(conmonPid)) {
+      this.#log.warn({ id: shortId(rec.id), conmonPid }, 'the daemon stopped while this container was starting: removing its half-started process');
+      const rt = new OciRuntime(rec.runtime);
+      await rt.kill(rec.id, 'KILL').catch(() => undefined);
+      for (let i = 0; i < 200 && pidAlive(conmonPid) && this.#isConmon(conmonPid); i++) await sleep(10);
+      await rt.delete(rec.id, true).catch(() => undefined);
+    }
+    await cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
   }
 
   #isConmon(pid: number): boolean {
