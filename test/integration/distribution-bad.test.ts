@@ -227,6 +227,12 @@ test('registry-mirrors: docker.io images come from the mirror (and nothing reach
     const miss = await m.request('POST', '/images/create?fromImage=not-mirrored&tag=latest');
     assert.notEqual(miss.status, 200);
     assert.match(miss.json<{ message: string }>().message, /registry-1\.docker\.io/);
+    // login to Docker Hub never hands the credentials to a mirror (moby's Auth skips mirrors)
+    const before = fake.requests.length;
+    const login = await m.request('POST', '/auth', { body: { username: 'hubuser', password: 'hub-secret', serveraddress: 'https://index.docker.io/v1/' } });
+    assert.notEqual(login.status, 200);
+    assert.deepEqual(fake.requests.slice(before).filter((r) => r.authorization !== undefined), []);
+    assert.ok(fake.requests.every((r) => !String(r.authorization ?? '').includes(Buffer.from('hubuser:hub-secret').toString('base64'))));
   } finally {
     await m.cleanup();
   }

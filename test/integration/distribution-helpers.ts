@@ -284,6 +284,8 @@ export interface FakeRegistry {
   host: string;
   /** blob GETs seen, with their Range header */
   blobGets: { digest: string; range: string | undefined }[];
+  /** every request's path and Authorization header */
+  requests: { path: string; authorization: string | undefined }[];
   manifests: Map<string, { body: Buffer; mediaType: string }>;
   blobs: Map<string, Buffer>;
   /** decide how to serve a blob GET: 'ok', 'cut' (half then drop the connection), 'slow' (trickle), or replacement bytes */
@@ -295,6 +297,7 @@ export interface FakeRegistry {
 export async function startFakeRegistry(): Promise<FakeRegistry> {
   const fake: Omit<FakeRegistry, 'host' | 'close'> = {
     blobGets: [],
+    requests: [],
     manifests: new Map(),
     blobs: new Map(),
     blobMode: () => 'ok',
@@ -303,6 +306,7 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
   const sockets = new Set<net.Socket>();
   const server = http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
+    fake.requests.push({ path: u.pathname, authorization: req.headers.authorization });
     if (u.pathname === '/v2/') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       return;

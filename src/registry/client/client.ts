@@ -79,8 +79,8 @@ export class RegistryClient {
   }
 
   /** The first endpoint of a domain that answers its ping (HTTPS before HTTP, mirrors first). */
-  async ping(domain: string, signal?: AbortSignal): Promise<{ endpoint: Endpoint; challenges: Challenge[]; rest: Endpoint[] }> {
-    const eps = this.hosts.endpoints(domain);
+  async ping(domain: string, signal?: AbortSignal, opts: { mirrors?: boolean } = {}): Promise<{ endpoint: Endpoint; challenges: Challenge[]; rest: Endpoint[] }> {
+    const eps = this.hosts.endpoints(domain).filter((ep) => opts.mirrors !== false || !ep.mirror);
     let lastErr: unknown;
     for (const [i, ep] of eps.entries()) {
       try {
@@ -104,7 +104,8 @@ export class RegistryClient {
    * server hands one out (refresh token), else ''.
    */
   async login(domain: string, auth: AuthConfig, signal?: AbortSignal): Promise<{ identityToken: string }> {
-    const { endpoint, challenges } = await this.ping(domain, signal);
+    // never a mirror: credentials for a registry go to that registry only (moby's Auth skips them)
+    const { endpoint, challenges } = await this.ping(domain, signal, { mirrors: false });
     const url = `${endpoint.url}/v2/`;
     const creds = credentials(auth);
     const headers: Record<string, string> = { 'user-agent': this.userAgent };
