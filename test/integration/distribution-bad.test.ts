@@ -237,3 +237,26 @@ test('registry-mirrors: docker.io images come from the mirror (and nothing reach
     await m.cleanup();
   }
 });
+
+test('a stored blob under another parent chain is unpacked from the store, not downloaded again', async (t) => {
+  if (!need(t, isRoot(), 'root')) return;
+  const base = await makeTar([{ name: 'base', data: 'base\n' }]);
+  const shared = await makeTar([{ name: 'shared', data: 'shared layer\n' }]);
+  const a = buildImage([{ tar: base, compression: 'gzip' }, { tar: shared, compression: 'gzip' }]);
+  const b = buildImage([{ tar: shared, compression: 'gzip' }], { os: 'linux', architecture: 'amd64' }, ['cat', '/shared']);
+  serveImage(fake, 'reuse/a', 'v1', a);
+  serveImage(fake, 'reuse/b', 'v1', b);
+  const host = fake.host;
+  assert.equal((await pull(`${host}/reuse/a`, 'v1')).status, 200);
+  const sharedDigest = a.layers[1]?.digest ?? '';
+  const getsBefore = fake.blobGets.filter((g) => g.digest === sharedDigest).length;
+  assert.equal(getsBefore, 1);
+  const r = await pull(`${host}/reuse/b`, 'v1');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(errorOf(r.text), undefined, r.text);
+  assert.equal(fake.blobGets.filter((g) => g.digest === sharedDigest).length, 1, 'the shared blob was not fetched again');
+  // b's only layer: its chain ID is its diff ID
+  const chain = (b.layers[0]?.diffId ?? '').slice('sha256:'.length);
+  assert.equal(fs.readFileSync(`${d.dataRoot}/layers/${chain}/diff/shared`, 'utf8'), 'shared layer\n');
+  assert.deepEqual(storeState(d.dataRoot).tmp.filter((n) => n.startsWith('unpack-')), []);
+});

@@ -1,11 +1,13 @@
 // Pull (moby's distribution/pull_v2.go, with containerd's content/snapshot split): resolve the
 // tag or digest to a manifest (picking the platform from a list/index), fetch the config, then
 // download the layers in parallel (max-concurrent-downloads). Each download streams through
-// digest verification into the content store and, when its parent layer is unpacked already,
-// at the same time into the snapshotter (one read of the network, no second write of the blob);
-// otherwise it is unpacked from the stored blob as soon as its parent is. A layer present in
-// both stores is skipped; two pulls of one layer share the download. A failed or interrupted
-// pull removes what it alone added (ingest temp files and unpack dirs are removed by the stores).
+// digest verification into the content store and, at the same time, into the snapshotter's
+// prepare (one read of the network, no second write of the blob): every layer extracts while it
+// downloads, in parallel with the others, into a temp dir that needs no parent. Prepared layers
+// are committed in chain order. A blob stored already is unpacked from the store, not fetched;
+// a layer present in both stores is skipped; two pulls of one layer share the download. A failed
+// or interrupted pull removes what it alone added (ingest temp files and unpack dirs are removed
+// by the stores).
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { Logger } from 'pino';
@@ -342,7 +344,11 @@ async function layerTask(deps: PullDeps, repo: Repository, l: LayerPlan, parentR
       try {
         const blobBefore = await deps.content.info(l.blob);
         const unpack = deps.snapshots.get(l.chainId) === undefined;
-        if (blobBefore && !unpack) return;
+        if (blobBefore) {
+          // stored already (an earlier pull, a load): unpack it from the store, no download
+          if (unpack) prepared = await prepareStored(deps, l, tsignal, temit);
+          return;
+        }
         try {
           prepared = await download(deps, repo, l, tsignal, temit, unpack);
         } finally {
@@ -356,9 +362,9 @@ async function layerTask(deps: PullDeps, repo: Repository, l: LayerPlan, parentR
     await done;
     await parentReady;
     if (!deps.snapshots.get(l.chainId)) {
-      if (prepared) await deps.snapshots.commit(l.parent, prepared);
       // a pull that joined another's download has no prepared copy: unpack the stored blob
-      else await unpackStored(deps, l, signal, emit);
+      prepared ??= await prepareStored(deps, l, signal, emit);
+      await deps.snapshots.commit(l.parent, prepared);
       created.chains.push(l.chainId);
     }
   } finally {
@@ -444,8 +450,8 @@ function unwrapAbort(err: unknown, signal: AbortSignal): unknown {
   return err;
 }
 
-/** Unpack a stored blob on its (now unpacked) parent, reporting Extracting progress. */
-async function unpackStored(deps: PullDeps, l: LayerPlan, signal: AbortSignal, emit: Emit): Promise<void> {
+/** Unpack a stored blob into a prepared layer (any time: the parent is not needed), reporting Extracting progress. */
+async function prepareStored(deps: PullDeps, l: LayerPlan, signal: AbortSignal, emit: Emit): Promise<PreparedLayer> {
   const id = shortDigest(l.blob);
   let n = 0;
   const report = throttle(100, () => emit({ id, status: 'Extracting', current: n, total: l.size }));
@@ -458,8 +464,9 @@ async function unpackStored(deps: PullDeps, l: LayerPlan, signal: AbortSignal, e
   });
   const src = deps.content.read(l.blob);
   const feeding = pipeline(src, counter).catch(() => undefined);
+  let prepared: PreparedLayer;
   try {
-    await deps.snapshots.apply(l.parent, counter, { expectedDiffId: l.diffId, signal });
+    prepared = await deps.snapshots.prepare(counter, { parent: l.parent, expectedDiffId: l.diffId, signal });
   } catch (err) {
     counter.destroy(err as Error);
     throw err;
@@ -467,5 +474,6 @@ async function unpackStored(deps: PullDeps, l: LayerPlan, signal: AbortSignal, e
     await feeding;
   }
   emit({ id, status: 'Extracting', current: l.size, total: l.size });
+  return prepared;
 }
 
