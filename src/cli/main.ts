@@ -55,7 +55,10 @@ function makeContext(pathName: string, globals: GlobalOptions): CommandContext &
   return {
     path: pathName,
     globals,
-    stdin: process.stdin,
+    // process.stdin is created on first use (a tty or pipe stream: a few ms at start-up)
+    get stdin() {
+      return process.stdin;
+    },
     stdout: process.stdout,
     stderr: process.stderr,
     client() {
