@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adaptResources, mergeUpdate, parseDeviceCgroupRule, parseUintList, updateResources, verifyResources, type CgroupInfo, type ResourcesConfig } from './resources.js';
+import { adaptResources, applyResources, mergeUpdate, parseDeviceCgroupRule, parseUintList, updateResources, verifyResources, type CgroupInfo, type ResourcesConfig } from './resources.js';
 
 const V1: CgroupInfo = {
   version: 1, swapLimit: true, memoryReservation: true, swappiness: true, oomKillDisable: true, kernelMemory: false, pids: true, cpuCfs: true, cpuShares: true,
@@ -55,4 +55,16 @@ test('lists and device rules', () => {
   assert.throws(() => parseUintList('2-1'), /invalid format/);
   assert.deepEqual(parseDeviceCgroupRule('c *:* m'), { allow: true, type: 'c', access: 'm' });
   assert.deepEqual(parseDeviceCgroupRule('b 7:1 rw'), { allow: true, type: 'b', major: 7, minor: 1, access: 'rw' });
+});
+
+test('applyResources: --blkio-weight-device and throttles become blockIO entries with device numbers', () => {
+  const resources: Record<string, unknown> = { blockIO: { weight: 0 } };
+  applyResources(resources, { BlkioWeightDevice: [{ Path: '/dev/null', Weight: 300 }], BlkioDeviceReadBps: [{ Path: '/dev/zero', Rate: 1048576 }] }, false);
+  assert.deepEqual(resources['blockIO'], {
+    weightDevice: [{ major: 1, minor: 3, weight: 300 }],
+    throttleReadBpsDevice: [{ major: 1, minor: 5, rate: 1048576 }],
+  });
+  const none: Record<string, unknown> = { blockIO: { weight: 0 } };
+  applyResources(none, {}, false);
+  assert.equal(none['blockIO'], undefined);
 });

@@ -295,6 +295,9 @@ export function applyResources(resources: Record<string, unknown>, hc: Resources
   const set = (k: string, v: { major: number; minor: number; rate: number }[]): void => {
     if (v.length > 0) blk[k] = v;
   };
+  // --blkio-weight-device (kept only where the kernel has weight_device: verifyResources)
+  const weights = throttle((hc.BlkioWeightDevice ?? []).map((d) => ({ Path: d.Path, Rate: d.Weight })), 'BlkioWeightDevice').map(({ major, minor, rate }) => ({ major, minor, weight: rate }));
+  if (weights.length > 0) blk['weightDevice'] = weights;
   set('throttleReadBpsDevice', throttle(hc.BlkioDeviceReadBps, 'BlkioDeviceReadBps'));
   set('throttleWriteBpsDevice', throttle(hc.BlkioDeviceWriteBps, 'BlkioDeviceWriteBps'));
   set('throttleReadIOPSDevice', throttle(hc.BlkioDeviceReadIOps, 'BlkioDeviceReadIOps'));
