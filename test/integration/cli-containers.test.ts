@@ -207,3 +207,25 @@ test('container prune removes stopped containers and reports them', async (t) =>
   if (!need(t, hasDocker(), 'docker CLI')) return;
   await sameAsDocker(d, ['container', 'prune', '-f']);
 });
+
+test('log drivers: json-file by default, none keeps nothing readable, unknown drivers refused (berth and docker)', async (t) => {
+  if (!need(t, isRoot(), 'root')) return;
+  const plain = await ok(d, ['run', '-d', '--name', 'logdef', 'busybox', 'echo', 'hello']);
+  assert.match(plain.stdout, /^[0-9a-f]{64}\n$/);
+  assert.equal((await ok(d, ['inspect', '-f', '{{.HostConfig.LogConfig.Type}}', 'logdef'])).stdout, 'json-file\n');
+  assert.equal((await ok(d, ['wait', 'logdef'])).stdout, '0\n');
+  assert.equal((await ok(d, ['logs', 'logdef'])).stdout, 'hello\n');
+  await ok(d, ['run', '-d', '--name', 'lognone', '--log-driver', 'none', 'busybox', 'echo', 'gone']);
+  await ok(d, ['wait', 'lognone']);
+  const none = await d.berth(['logs', 'lognone']);
+  assert.equal(none.code, 1);
+  assert.equal(none.stderr, 'Error response from daemon: configured logging driver does not support reading\n');
+  const bad = await d.berth(['run', '--rm', '--log-driver', 'nosuch', 'busybox', 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /logger: no log driver named 'nosuch' is registered/);
+  if (!need(t, hasDocker(), 'the docker CLI')) return;
+  const dn = await d.docker(['logs', 'lognone']);
+  assert.equal(dn.code, 1);
+  assert.equal(dn.stderr, 'Error response from daemon: configured logging driver does not support reading\n');
+  await ok(d, ['rm', 'logdef', 'lognone']);
+});

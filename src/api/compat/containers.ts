@@ -156,7 +156,7 @@ export function inspectToWire(r: ContainerRecord, size?: { rw: number; rootFs: n
     HostConfig: {
       Binds: null,
       ContainerIDFile: '',
-      LogConfig: { Type: 'k8s-file', Config: {} },
+      LogConfig: { Type: 'json-file', Config: {} },
       NetworkMode: 'default',
       PortBindings: {},
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },

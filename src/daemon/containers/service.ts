@@ -37,6 +37,9 @@ import type {
 import { labelsMatch, parseUntil } from '../common/filters.js';
 import { KeyedLock } from '../common/keyed-lock.js';
 
+/** Log drivers berth serves (all through conmon's k8s-file log); others are refused as unknown. */
+export const LOG_DRIVERS = new Set(['json-file', 'local', 'k8s-file', 'none']);
+
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 const BEFORE_START_TIMEOUT_MS = 10_000;
 const RESTART_MIN_MS = 100;
@@ -499,7 +502,11 @@ export class ContainerService implements ContainerBackend {
     // Docker 25+ records the default network by name (the API still takes "default")
     hc.NetworkMode = !hc.NetworkMode || hc.NetworkMode === 'default' ? (this.#o.network ? 'bridge' : 'default') : hc.NetworkMode;
     hc.RestartPolicy = { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 };
-    hc.LogConfig = { Type: 'k8s-file', Config: hc.LogConfig?.Config ?? {} };
+    // Every readable driver is conmon's k8s-file log underneath; the requested name is kept
+    // (Docker's default is json-file), and `none` keeps nothing readable, as Docker.
+    const logType = hc.LogConfig?.Type || 'json-file';
+    if (!LOG_DRIVERS.has(logType)) throw invalidArgument(`failed to create task for container: failed to initialize logging driver: logger: no log driver named '${logType}' is registered`);
+    hc.LogConfig = { Type: logType, Config: hc.LogConfig?.Config ?? {} };
     hc.ShmSize = hc.ShmSize || DEFAULT_SHM_SIZE;
     hc.Runtime = runtime.name;
     hc.CgroupnsMode = hc.CgroupnsMode || 'host';

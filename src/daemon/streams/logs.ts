@@ -36,6 +36,7 @@ export class ContainerLogs {
   logs(idOrName: string, o: LogsOptions): LogsResult {
     if (!o.stdout && !o.stderr) throw invalidArgument('Bad parameters: you must choose at least one stream');
     const c = this.#containers.get(idOrName);
+    if (c.hostConfig.LogConfig?.Type === 'none') throw invalidArgument('configured logging driver does not support reading');
     const follow = o.follow && RUNNING.has(c.state.status);
     let stopped: Promise<unknown> | undefined;
     if (follow) {
