@@ -17,7 +17,7 @@ import { imageSummaryToWire } from '../api/compat/images.js';
 import { ImageService } from '../daemon/images/service.js';
 import { LocalContentStore, OverlaySnapshotter } from '../store/index.js';
 import { setupContainers } from '../daemon/containers/setup.js';
-import { setupSecurity } from '../runtime/security/index.js';
+import { setupSecurity, toHost } from '../runtime/security/index.js';
 import { setupVolumes } from '../daemon/volumes/index.js';
 import { volumesRouter } from '../api/routers/volumes.js';
 import { volumeUsageToWire } from '../api/compat/volumes.js';
@@ -121,14 +121,15 @@ async function main(): Promise<number> {
     routers.push(distributionRouter({ distribution }));
     // containers: runtimes probed, running containers adopted; closes before the database does.
     // volumes: local driver + plugins; the containers' MountResolver.
-    const volumes = await setupVolumes({ config, db, events, logger: logger.child({ component: 'volumes' }) });
+    // security: limits, seccomp, capabilities, userns-remap (remapped layer copies as the rootfs mounter)
+    const security = setupSecurity({ config, layers: snapshots, rootfs: snapshots });
+    const remappedRoot = security.remap ? { uid: toHost(security.remap.uidMap, 0), gid: toHost(security.remap.gidMap, 0) } : undefined;
+    const volumes = await setupVolumes({ config, db, events, logger: logger.child({ component: 'volumes' }), rootOwner: remappedRoot });
     // networks: bridges, berth's nftables table, embedded DNS, published ports; the containers' NetworkAttacher.
     // Closes after the containers (unshifted first), so a shutdown without live-restore releases networks.
     const network = new NetworkService({ db, events, logger: logger.child({ component: 'network' }), settings: networkSettingsFrom(config.raw), execRoot: config.execRoot });
     await network.restore();
     closers.unshift({ name: 'network', close: () => network.close() });
-    // security: limits, seccomp, capabilities, userns-remap (remapped layer copies as the rootfs mounter)
-    const security = setupSecurity({ config, layers: snapshots, rootfs: snapshots });
     const containers = await setupContainers({ config, db, events, images, rootfs: security.rootfs, logger: logger.child({ component: 'containers' }), mounts: volumes.mounts, network, security: security.policy });
     network.setContainers(containers.service);
     await network.reconcile((id) => ['running', 'paused', 'restarting'].includes(containers.service.find(id)?.state.status ?? ''));

@@ -42,10 +42,19 @@ export class LocalDriver implements VolumeDriver {
   readonly name = 'local';
   readonly root: string;
 
+  /** Owner of new volumes' _data: the remapped root under userns-remap (Docker's root IDs). */
+  readonly #owner: { uid: number; gid: number } | undefined;
+
   /** root: <data-root>/volumes */
-  constructor(root: string) {
+  constructor(root: string, opts: { rootOwner?: { uid: number; gid: number } | undefined } = {}) {
     this.root = root;
+    this.#owner = opts.rootOwner;
     fs.mkdirSync(root, { recursive: true, mode: 0o701 });
+  }
+
+  #mkdata(p: string): void {
+    fs.mkdirSync(p, { mode: 0o755 });
+    if (this.#owner) fs.chownSync(p, this.#owner.uid, this.#owner.gid);
   }
 
   dir(name: string): string {
@@ -75,7 +84,7 @@ export class LocalDriver implements VolumeDriver {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw systemError(`error while creating volume root path '${dir}': ${(err as Error).message}`, { cause: err });
     }
     try {
-      fs.mkdirSync(this.dataPath(vol.name), { mode: 0o755 });
+      this.#mkdata(this.dataPath(vol.name));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
         fs.rmSync(dir, { recursive: true, force: true });
@@ -103,7 +112,10 @@ export class LocalDriver implements VolumeDriver {
 
   async mount(vol: VolumeRef, _ref: string): Promise<string> {
     const data = this.dataPath(vol.name);
-    if (!fs.existsSync(data)) fs.mkdirSync(data, { recursive: true, mode: 0o755 });
+    if (!fs.existsSync(data)) {
+      fs.mkdirSync(path.dirname(data), { recursive: true, mode: 0o701 });
+      this.#mkdata(data);
+    }
     if (!needsMount(vol.options) || isMountPoint(data)) return data;
     const type = vol.options['type'] ?? '';
     const device = vol.options['device'] ?? '';

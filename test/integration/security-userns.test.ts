@@ -102,6 +102,17 @@ test('container root maps to the range; image files look owned by root; writes l
   ok(await d.berth(['rm', '-f', id]), 'rm');
 });
 
+test('volumes belong to the remapped root: container root can write to a new volume', async (t) => {
+  if (!ready(t) || !d) return;
+  // a path the image does not have: _data is created for the remapped root (as Docker's root IDs)
+  const w = ok(await d.berth(['run', '--rm', '-v', 'remapvol:/newdir', 'busybox', 'sh', '-c', 'echo hi > /newdir/f && stat -c "%u %g" /newdir /newdir/f']), 'write to volume');
+  assert.deepEqual(w.trim().split('\n'), ['0 0', '0 0']);
+  const data = path.join(d.dataRoot, 'volumes', 'remapvol', '_data');
+  assert.equal(fs.statSync(data).uid, start);
+  assert.equal(fs.statSync(path.join(data, 'f')).uid, start);
+  ok(await d.berth(['volume', 'rm', 'remapvol']), 'volume rm');
+});
+
 test('breakout: host files are not writable by container root', async (t) => {
   if (!ready(t) || !d || !hostDir) return;
   const out = ok(await d.berth(['run', '--rm', '-v', `${hostDir}:/host`, 'busybox', 'sh', '-c', 'cat /host/secret; (echo pwned >> /host/secret) 2>&1; (touch /host/new) 2>&1; chown 0 /host/secret 2>&1; stat -c "%u" /host/secret; true']), 'run');

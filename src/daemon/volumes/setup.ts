@@ -17,9 +17,9 @@ export interface VolumeSetup {
   drivers: VolumeDrivers;
 }
 
-export async function setupVolumes(o: { config: DaemonConfig; db: MetadataDb; events: EventsService; logger: Logger }): Promise<VolumeSetup> {
+export async function setupVolumes(o: { config: DaemonConfig; db: MetadataDb; events: EventsService; logger: Logger; rootOwner?: { uid: number; gid: number } | undefined }): Promise<VolumeSetup> {
   const pluginDirs = [path.join(o.config.execRoot, 'plugins'), '/etc/berth/plugins'];
-  const drivers = new VolumeDrivers({ local: new LocalDriver(path.join(o.config.dataRoot, 'volumes')), pluginDirs });
+  const drivers = new VolumeDrivers({ local: new LocalDriver(path.join(o.config.dataRoot, 'volumes'), { rootOwner: o.rootOwner }), pluginDirs });
   const service = new VolumeService({ db: o.db, drivers, events: o.events, logger: o.logger });
   await service.init();
   const mounts = new VolumeMounts({ volumes: service, events: o.events, logger: o.logger });

@@ -15,7 +15,7 @@ export { SecurityPolicy, parseSecurityOpts, checkSysctl, type NamespaceDonor, ty
 export { effectiveCaps, capMask, availableCaps, normalizeCaps, DOCKER_DEFAULT_CAPS } from './caps.js';
 export { SeccompCache, dockerDefaultProfile, parseProfile, renderProfile, type OciSeccomp, type SeccompProfile } from './seccomp.js';
 export { verifyResources, adaptResources, mergeUpdate, updateResources, cgroupInfo, parseDeviceCgroupRule, type ResourcesConfig, type UpdateConfig } from './resources.js';
-export { resolveRemap, subIdRanges, type Remap, type IdMap } from './userns.js';
+export { resolveRemap, subIdRanges, toHost, type Remap, type IdMap } from './userns.js';
 export { RemappedRootfs } from './remap-rootfs.js';
 
 export interface SecuritySetup {
