@@ -41,6 +41,7 @@ import { KeyedLock } from '../common/keyed-lock.js';
 export const LOG_DRIVERS = new Set(['json-file', 'local', 'k8s-file', 'none']);
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
+const CGROUP_V2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
 const BEFORE_START_TIMEOUT_MS = 10_000;
 const RESTART_MIN_MS = 100;
 const RESTART_MAX_MS = 60_000;
@@ -509,7 +510,8 @@ export class ContainerService implements ContainerBackend {
     hc.LogConfig = { Type: logType, Config: hc.LogConfig?.Config ?? {} };
     hc.ShmSize = hc.ShmSize || DEFAULT_SHM_SIZE;
     hc.Runtime = runtime.name;
-    hc.CgroupnsMode = hc.CgroupnsMode || 'host';
+    // dockerd's default-cgroupns-mode: private on a cgroup v2 host, host on v1 (and hybrid)
+    hc.CgroupnsMode = hc.CgroupnsMode || (CGROUP_V2 ? 'private' : 'host');
     hc.IpcMode = hc.IpcMode || 'private';
     hc.Isolation = hc.Isolation ?? '';
     if (!hc.Privileged) {
