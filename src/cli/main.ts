@@ -25,8 +25,10 @@ const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error', 'fatal', 'panic', 
 function rootHelp(): string {
   const line = (e: Entry): string => `  ${e.name.padEnd(11)} ${e.short}`;
   const groups = ROOT.filter((e) => e.sub);
-  const common = ROOT.slice(0, 6).filter((e) => !e.sub);
-  const rest = ROOT.slice(6).filter((e) => !e.sub);
+  // docker's "Common Commands" (without build and bake), then the rest
+  const firstGroup = ROOT.findIndex((e) => e.sub);
+  const common = ROOT.slice(0, firstGroup).filter((e) => !e.sub);
+  const rest = ROOT.slice(firstGroup).filter((e) => !e.sub);
   return (
     `Usage:  berth [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n\nCommon Commands:\n${common.map(line).join('\n')}\n\n` +
     `Management Commands:\n${groups.map(line).join('\n')}\n\nCommands:\n${rest.map(line).join('\n')}\n\n` +
