@@ -24,7 +24,8 @@ import type {
 
 export type Filters = Record<string, string[]>;
 
-function filtersParam(filters: Filters | undefined): string | undefined {
+/** Filters as the Engine API's `filters` query parameter (`{"key":{"value":true}}`). */
+export function filtersParam(filters: Filters | undefined): string | undefined {
   if (!filters || Object.keys(filters).length === 0) return undefined;
   const wire: Record<string, Record<string, boolean>> = {};
   for (const [k, vs] of Object.entries(filters)) {

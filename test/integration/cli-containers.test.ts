@@ -229,3 +229,22 @@ test('log drivers: json-file by default, none keeps nothing readable, unknown dr
   assert.equal(dn.stderr, 'Error response from daemon: configured logging driver does not support reading\n');
   await ok(d, ['rm', 'logdef', 'lognone']);
 });
+
+test('inspect finds containers, images, networks and volumes, as docker does', async (t) => {
+  if (!need(t, isRoot(), 'root')) return;
+  await ok(d, ['volume', 'create', 'insp-vol']);
+  await ok(d, ['network', 'create', '--subnet', '10.213.90.0/24', 'insp-net']);
+  try {
+    const r = await ok(d, ['inspect', '-f', '{{.Name}}', 'insp-vol', 'insp-net']);
+    assert.equal(r.stdout, 'insp-vol\ninsp-net\n');
+    const typed = await d.berth(['inspect', '--type', 'volume', 'insp-net']);
+    assert.equal(typed.code, 1);
+    assert.match(typed.stderr, /no such volume/i);
+    if (!need(t, hasDocker(), 'the docker CLI')) return;
+    const dk = await d.docker(['inspect', '-f', '{{.Name}}', 'insp-vol', 'insp-net']);
+    assert.equal(dk.stdout, r.stdout);
+  } finally {
+    await d.berth(['volume', 'rm', 'insp-vol']);
+    await d.berth(['network', 'rm', 'insp-net']);
+  }
+});

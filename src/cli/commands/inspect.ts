@@ -1,8 +1,10 @@
-// berth inspect: containers first, then images (or --type).
+// berth inspect: containers first, then images, networks and volumes, as docker (or --type).
 import type { Command } from '../command.js';
 import { BerthError } from '../../errdefs/index.js';
 import { StatusError } from '../exit-codes.js';
 import { printInspect } from './common.js';
+import { networkApi } from './network/api.js';
+import { volumesApi } from './volume/shared.js';
 
 export const command: Command = {
   use: '[OPTIONS] NAME|ID [NAME|ID...]',
@@ -26,6 +28,8 @@ export const command: Command = {
       const attempts: [string, () => Promise<unknown>][] = [
         ['container', () => client.inspectContainer(name, { size: flags.bool('size') })],
         ['image', () => client.inspectImage(name)],
+        ['network', () => networkApi(ctx).inspect(name)],
+        ['volume', () => volumesApi(ctx).inspect(name)],
       ];
       for (const [t, fn] of attempts) {
         if (type !== '' && type !== t) continue;

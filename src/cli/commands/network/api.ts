@@ -1,14 +1,7 @@
 // The network endpoints, over the client's transport (the typed client has no network methods yet).
 import type { CommandContext } from '../../command.js';
-import type { Filters } from '../../../client/client.js';
+import { filtersParam, type Filters } from '../../../client/client.js';
 import type { EndpointConfig, Network, NetworkCreateRequest, NetworkCreateResponse, NetworkPruneResponse } from '../../../engine-api/network.js';
-
-function filtersParam(filters: Filters): string | undefined {
-  if (Object.keys(filters).length === 0) return undefined;
-  const wire: Record<string, Record<string, boolean>> = {};
-  for (const [k, vs] of Object.entries(filters)) wire[k] = Object.fromEntries(vs.map((v) => [v, true]));
-  return JSON.stringify(wire);
-}
 
 const enc = encodeURIComponent;
 

@@ -1,16 +1,10 @@
 // Helpers of the volume commands: Engine API calls over the client's transport, and the
 // volume row docker's formatter shows.
 import type { CommandContext } from '../../command.js';
+import { filtersParam } from '../../../client/client.js';
 import type { Volume, VolumeCreateOptions, VolumeListResponse, VolumePruneResponse } from '../../../engine-api/volume.js';
 
 export type Filters = Record<string, string[]>;
-
-function filtersParam(filters: Filters): string | undefined {
-  if (Object.keys(filters).length === 0) return undefined;
-  const wire: Record<string, Record<string, boolean>> = {};
-  for (const [k, vs] of Object.entries(filters)) wire[k] = Object.fromEntries(vs.map((v) => [v, true]));
-  return JSON.stringify(wire);
-}
 
 const enc = encodeURIComponent;
 
