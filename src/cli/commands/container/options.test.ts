@@ -69,3 +69,9 @@ test('--mount, volumes, tmpfs, restart, resources and health flags', () => {
   assert.throws(() => req(['--restart', 'on-failure:x', 'img']), /maximum retry count must be an integer/);
   assert.throws(() => req(['--pull', 'sometimes', 'img']), /invalid pull option: 'sometimes'/);
 });
+
+test('-v with a relative host path is made absolute, as docker\'s CLI does', () => {
+  const r = req(['-v', './data:/data:ro', '-v', 'named:/n', '-v', '/abs:/a', 'busybox']);
+  const binds = (r.body['HostConfig'] as { Binds: string[] }).Binds;
+  assert.deepEqual(binds, [`${process.cwd()}/data:/data:ro`, 'named:/n', '/abs:/a']);
+});

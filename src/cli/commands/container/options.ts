@@ -1,6 +1,7 @@
 // `create`/`run` flags and their translation into the Engine API's create body (Config +
 // HostConfig + NetworkingConfig), after docker's cli/command/container/opts.go.
 import fs from 'node:fs';
+import path from 'node:path';
 import { isIP } from 'node:net';
 import type { FlagSpec, FlagValues } from '../../flags.js';
 import { parseGoDuration, parseRamBytes } from '../../flags.js';
@@ -456,7 +457,9 @@ export function buildCreateRequest(flags: FlagValues, args: string[]): CreateReq
     } else {
       if (parts.length > 3 || (parts[1] ?? '') === '' || (parts[0] ?? '') === '') throw bad(`invalid volume specification: '${v}'`);
       if (!(parts[1] ?? '').startsWith('/')) throw bad(`invalid volume specification: '${v}': invalid mount config for type "bind": invalid mount path: '${parts[1]}' mount path must be absolute`);
-      binds.push(v);
+      // docker's CLI (23+) makes a relative host path ("./data", "../x", ".") absolute
+      const src = parts[0] ?? '';
+      binds.push(src.startsWith('.') ? [path.resolve(src), ...parts.slice(1)].join(':') : v);
     }
   }
   const tmpfs: Record<string, string> = {};
