@@ -90,6 +90,18 @@ function cleanup() {
       if (fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(`${root}/`)) process.kill(Number(e), 'SIGKILL');
     } catch {}
   }
+  // containers left running (a failed run): their processes are in the bench's cgroups
+  const procs = (dir) => {
+    const out = [];
+    try {
+      for (const sub of fs.readdirSync(dir, { withFileTypes: true })) if (sub.isDirectory()) out.push(...procs(path.join(dir, sub.name)));
+      out.push(...fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number));
+    } catch {}
+    return out;
+  };
+  const left = procs(fs.existsSync('/sys/fs/cgroup/pids') ? `/sys/fs/cgroup/pids/${tag}` : `/sys/fs/cgroup/${tag}`);
+  for (const pid of left) try { process.kill(pid, 'SIGKILL'); } catch {}
+  for (let i = 0; i < 50 && left.some((pid) => fs.existsSync(`/proc/${pid}`)); i++) spawnSync('sleep', ['0.1']);
   const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(`${root}/`)).sort((a, b) => b.length - a.length);
   for (const m of mounts) spawnSync('umount', ['-l', m]);
   for (const c of ['', ...fs.readdirSync('/sys/fs/cgroup')]) {
@@ -144,15 +156,16 @@ try {
   const imp = await request('POST', `/images/create?fromSrc=-&repo=busybox&tag=latest&changes=${encodeURIComponent('CMD ["sh"]')}`, fs.readFileSync(tar));
   if (imp.status !== 200) throw new Error(`import failed: ${imp.text}`);
 
-  // 1. run --rm --network none busybox true, through a client
-  const berthRun = ['run', '--rm', '--network', 'none', 'busybox', 'true'];
-  const client = spawnSync(path.join(REPO, 'bin/berth'), berthRun, { env, encoding: 'utf8' }).status === 0 ? ['berth', path.join(REPO, 'bin/berth')] : which('docker') ? ['docker', 'docker'] : undefined;
-  if (client) {
-    timeCmd(client[1], berthRun); // warm-up
-    const t = [];
-    for (let i = 0; i < RUNS; i++) t.push(timeCmd(client[1], berthRun));
-    results.clientRun = { client: client[0], median: median(t) };
-  }
+  // 1. run --rm --network none busybox true, through the berth CLI and the docker CLI (DOCKER_HOST
+  // is the bench's socket), runs interleaved so that both see the same load
+  const runArgs = ['run', '--rm', '--network', 'none', 'busybox', 'true'];
+  const clients = [];
+  if (spawnSync(path.join(REPO, 'bin/berth'), runArgs, { env, encoding: 'utf8' }).status === 0) clients.push(['berth', path.join(REPO, 'bin/berth')]);
+  const docker = which('docker');
+  if (docker && spawnSync(docker, runArgs, { env, encoding: 'utf8' }).status === 0) clients.push(['docker', docker]);
+  const clientTimes = new Map(clients.map(([name]) => [name, []]));
+  for (let i = 0; i < RUNS; i++) for (const [name, bin] of clients) clientTimes.get(name).push(timeCmd(bin, runArgs));
+  results.clientRuns = Object.fromEntries([...clientTimes].map(([name, t]) => [name, median(t)]));
   // 1b. the same through the API (create + wait + start + wait + delete), no client start-up
   const api = [];
   for (let i = 0; i < RUNS + 1; i++) {
@@ -219,12 +232,13 @@ try {
   const r = results;
   const line = (k, v) => console.log(`${k.padEnd(46)} ${v}`);
   console.log(`run-latency (${RUNS} runs each, medians; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)})`);
-  if (r.clientRun) line(`${r.clientRun.client} run --rm --network none busybox true`, ms(r.clientRun.median));
+  for (const [name, t] of Object.entries(r.clientRuns)) line(`${name} run --rm --network none busybox true`, ms(t));
   line('API create+start+wait(removed), --rm', ms(r.apiRun));
   if (r.runc !== undefined) line('plain runc run (same rootfs)', ms(r.runc));
   if (r.crun !== undefined) line('plain crun run (same rootfs)', ms(r.crun));
-  if (r.runc !== undefined) line('  ratio API run / runc run (target < 3x)', `${(r.apiRun / r.runc).toFixed(2)}x`);
-  if (r.runc !== undefined && r.clientRun) line('  ratio client run / runc run', `${(r.clientRun.median / r.runc).toFixed(2)}x`);
+  if (r.runc !== undefined && r.clientRuns.docker !== undefined) line('  ratio docker run / runc run (target < 3x)', `${(r.clientRuns.docker / r.runc).toFixed(2)}x`);
+  if (r.runc !== undefined && r.clientRuns.berth !== undefined) line('  ratio berth run / runc run', `${(r.clientRuns.berth / r.runc).toFixed(2)}x`);
+  if (r.runc !== undefined) line('  ratio API run / runc run', `${(r.apiRun / r.runc).toFixed(2)}x`);
   line(`${CONCURRENT} concurrent run -d busybox sleep 300 (target < 1.5 s)`, ms(r.concurrentMs));
   line(`remove -f of ${CONCURRENT}`, ms(r.removeMs));
   line('berthd idle RSS (target < 80 MB)', `${(r.idleRssKiB.rss / 1024).toFixed(1)} MiB (anon ${(r.idleRssKiB.anon / 1024).toFixed(1)}, PSS ${(r.idleRssKiB.pss / 1024).toFixed(1)})`);
