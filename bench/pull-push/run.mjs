@@ -1,10 +1,16 @@
 // bench/pull-push: berth's distribution client against a local registry.
-//   node_modules/node/bin/node bench/pull-push/run.mjs [--mb 250]   (or bench/pull-push/run)
+//   node_modules/node/bin/node bench/pull-push/run.mjs [--mb 250] [--runs N] [--berthd DIR]...
+//       [--timeline] [--prof DIR] [--image DIR]                       (or bench/pull-push/run)
 // Builds a five-layer image of about 250 MB uncompressed (the busybox rootfs plus generated
 // files of mixed sizes and compressibility, gzip layers), serves it from Debian's docker-registry
-// on 127.0.0.1, then measures in one run: a cold pull with berth (wall time, MB/s, berthd's RSS
-// sampled every 10 ms: baseline, peak, growth), and a push of the pulled image to an empty
-// registry. Needs root, a built tree (npm run build), docker-registry and busybox-static.
+// on 127.0.0.1, then measures: a cold pull with berth (wall time, MB/s, berthd's RSS sampled
+// every 10 ms: baseline, peak, growth), and a push of the pulled image to an empty registry.
+// --runs N repeats that N times (a fresh berthd and data root each time, one image build) and
+// prints the median; --berthd DIR (repeatable) runs the berthd of another checkout or build
+// (DIR/bin/berthd), the trees taking turns run by run, so a before/after comparison shares one
+// session of this shared machine; --prof DIR writes CPU profiles of berthd (and its workers);
+// --image DIR keeps the generated image in DIR and reuses it next time.
+// Needs root, a built tree (npm run build), docker-registry and busybox-static.
 // Removes everything it started (registries and berthd by PID, temp dirs). dockerd and podman
 // are not installed on this machine, so there is no side-by-side comparison.
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,7 +28,14 @@ import tarStream from 'tar-stream';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
-const TOTAL_MB = Number(args[args.indexOf('--mb') + 1] || 250) || 250;
+const opt = (name, def) => (args.includes(name) ? args[args.indexOf(name) + 1] : def);
+const TOTAL_MB = Number(opt('--mb', 250)) || 250;
+const RUNS = Math.max(1, Number(opt('--runs', 1)) || 1);
+const TREES = args.flatMap((a, i) => (a === '--berthd' && args[i + 1] ? [path.resolve(args[i + 1])] : []));
+if (TREES.length === 0) TREES.push(REPO);
+/** keep the generated image here and reuse it in later runs (saves the build: half a minute) */
+const IMAGE = args.includes('--image') ? path.resolve(opt('--image')) : undefined;
+const PROF = args.includes('--prof') ? path.resolve(opt('--prof')) : undefined;
 if (process.getuid?.() !== 0) {
   console.error('pull-push: needs root');
   process.exit(1);
@@ -94,9 +107,14 @@ function textBlock(n, seed) {
   return Buffer.from(s.slice(0, n));
 }
 
-async function buildImage() {
-  const dir = path.join(root, 'image');
-  fs.mkdirSync(dir);
+/** The image: built into `dir` (default: the run's temp dir), or read back from an earlier --image DIR build. */
+async function buildImage(dir = path.join(root, 'image')) {
+  const saved = path.join(dir, 'image.json');
+  if (fs.existsSync(saved)) {
+    const img = JSON.parse(fs.readFileSync(saved, 'utf8'));
+    if (img.mb === TOTAL_MB) return { ...img, config: Buffer.from(img.config, 'base64') };
+  }
+  fs.mkdirSync(dir, { recursive: true });
   const busyboxTar = path.join(os.tmpdir(), `berth-test-fixtures-${process.getuid()}`, 'busybox-rootfs.tar');
   if (!fs.existsSync(busyboxTar)) {
     const r = spawnSync(path.join(REPO, 'scripts/mk-busybox-rootfs'), [busyboxTar], { encoding: 'utf8' });
@@ -143,6 +161,7 @@ async function buildImage() {
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
     layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })),
   };
+  fs.writeFileSync(saved, JSON.stringify({ mb: TOTAL_MB, layers, config: config.toString('base64'), manifest }));
   return { layers, config, manifest };
 }
 
@@ -158,7 +177,7 @@ async function upload(host, repo, digest, body, size) {
 
 // --- berthd -------------------------------------------------------------------------------------
 
-const socket = path.join(root, 'berth.sock');
+let socket = path.join(root, 'berth.sock');
 let berthd;
 
 const TIMELINE = args.includes('--timeline');
@@ -183,13 +202,20 @@ function rssKb(pid) {
   return m ? Number(m[1]) : 0;
 }
 
-async function startBerthd() {
-  const cfg = path.join(root, 'daemon.json');
+async function startBerthd(tree, dir) {
+  fs.mkdirSync(dir);
+  socket = path.join(dir, 'berth.sock');
+  const cfg = path.join(dir, 'daemon.json');
   fs.writeFileSync(cfg, '{}');
-  const log = fs.openSync(path.join(root, 'berthd.log'), 'a');
-  berthd = spawn(path.join(REPO, 'bin/berthd'), ['--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'run'), '-H', `unix://${socket}`, '--pidfile', path.join(root, 'berthd.pid'), '--config-file', cfg], {
+  const log = fs.openSync(path.join(dir, 'berthd.log'), 'a');
+  const env = { ...process.env, HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9' };
+  if (PROF) {
+    fs.mkdirSync(PROF, { recursive: true });
+    env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${PROF}`;
+  }
+  berthd = spawn(path.join(tree, 'bin/berthd'), ['--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'run'), '-H', `unix://${socket}`, '--pidfile', path.join(dir, 'berthd.pid'), '--config-file', cfg], {
     stdio: ['ignore', log, log],
-    env: { ...process.env, HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9' },
+    env,
   });
   fs.closeSync(log);
   for (let i = 0; i < 400; i++) {
@@ -224,22 +250,61 @@ async function measure(fn) {
   return { ms, base, peak, result };
 }
 
-async function cleanup() {
+async function stopBerthd() {
   if (berthd && berthd.exitCode === null) {
     const exited = new Promise((r) => berthd.once('exit', r));
     berthd.kill('SIGTERM');
     await Promise.race([exited, sleep(15000)]);
     if (berthd.exitCode === null) berthd.kill('SIGKILL');
   }
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  berthd = undefined;
+}
+
+function stopChild(c) {
+  if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+}
+
+async function cleanup() {
+  await stopBerthd();
+  for (const c of children) stopChild(c);
   await sleep(200);
   for (const m of fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(`${root}/`)).sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
   fs.rmSync(root, { recursive: true, force: true });
 }
 
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** One cold pull and one push with a fresh berthd (of `tree`) on a fresh data root. */
+async function once(tree, n, src) {
+  const dir = path.join(root, `run-${n}`);
+  // the image build and earlier runs leave dirty pages: write them back now, or the pull's
+  // syncfs pays for them
+  spawnSync('sync');
+  await startBerthd(tree, dir);
+  try {
+    await sleep(500);
+    const pull = await measure(() => request('POST', `/images/create?fromImage=${encodeURIComponent(`${src}/bench/big`)}&tag=v1`));
+    if (/"error"/.test(pull.result.text) || pull.result.status !== 200) throw new Error(`pull failed: ${pull.result.text.slice(-500)}`);
+    const dst = await startRegistry(`registry-dst-${n}`);
+    const tagged = await request('POST', `/images/${encodeURIComponent(`${src}/bench/big:v1`)}/tag?repo=${encodeURIComponent(`${dst}/bench/copy`)}&tag=v1`);
+    if (tagged.status !== 201) throw new Error(`tag: ${tagged.text}`);
+    const push = await measure(() => request('POST', `/images/${encodeURIComponent(`${dst}/bench/copy`)}/push?tag=v1`, { 'X-Registry-Auth': Buffer.from('{}').toString('base64url') }));
+    if (/"error"/.test(push.result.text)) throw new Error(`push failed: ${push.result.text.slice(-500)}`);
+    const reg = children.at(-1);
+    stopChild(reg);
+    return { pull, push };
+  } finally {
+    await stopBerthd();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
-  console.log(`pull-push: building a ~${TOTAL_MB} MB five-layer image ...`);
-  const img = await buildImage();
+  console.log(`pull-push: ${IMAGE ? 'using' : 'building'} a ~${TOTAL_MB} MB five-layer image ...`);
+  const img = await buildImage(IMAGE);
   const tarBytes = img.layers.reduce((n, l) => n + l.tarSize, 0);
   const blobBytes = img.layers.reduce((n, l) => n + l.size, 0);
   const src = await startRegistry('registry-src');
@@ -247,22 +312,30 @@ async function main() {
   await upload(src, 'bench/big', sha(img.config), img.config, img.config.length);
   const mput = await fetch(`http://${src}/v2/bench/big/manifests/v1`, { method: 'PUT', body: JSON.stringify(img.manifest), headers: { 'content-type': img.manifest.mediaType } });
   if (mput.status !== 201) throw new Error(`manifest: ${mput.status}`);
-  await startBerthd();
-  await sleep(500);
-  const pull = await measure(() => request('POST', `/images/create?fromImage=${encodeURIComponent(`${src}/bench/big`)}&tag=v1`));
-  if (/"error"/.test(pull.result.text) || pull.result.status !== 200) throw new Error(`pull failed: ${pull.result.text.slice(-500)}`);
-  const dst = await startRegistry('registry-dst');
-  const tagged = await request('POST', `/images/${encodeURIComponent(`${src}/bench/big:v1`)}/tag?repo=${encodeURIComponent(`${dst}/bench/copy`)}&tag=v1`);
-  if (tagged.status !== 201) throw new Error(`tag: ${tagged.text}`);
-  const push = await measure(() => request('POST', `/images/${encodeURIComponent(`${dst}/bench/copy`)}/push?tag=v1`, { 'X-Registry-Auth': Buffer.from('{}').toString('base64url') }));
-  if (/"error"/.test(push.result.text)) throw new Error(`push failed: ${push.result.text.slice(-500)}`);
+  const results = new Map(TREES.map((t) => [t, []]));
+  for (let n = 0; n < RUNS; n++) {
+    for (const tree of TREES) {
+      const r = await once(tree, `${n}-${TREES.indexOf(tree)}`, src);
+      results.get(tree).push(r);
+      if (RUNS > 1 || TREES.length > 1) console.log(`run ${n + 1} ${tree}: pull ${(r.pull.ms / 1000).toFixed(2)} s, RSS +${((r.pull.peak - r.pull.base) / 1024).toFixed(1)} MB; push ${(r.push.ms / 1000).toFixed(2)} s, RSS +${((r.push.peak - r.push.base) / 1024).toFixed(1)} MB`);
+    }
+  }
+  console.log(`image                        5 layers, ${mb(tarBytes).toFixed(1)} MB uncompressed, ${mb(blobBytes).toFixed(1)} MB gzip`);
+  for (const tree of TREES) report(tree, results.get(tree), tarBytes, blobBytes);
+  console.log('comparison                   dockerd and podman are not installed here: no side-by-side figures');
+}
+
+function report(tree, runs, tarBytes, blobBytes) {
+  const med = (f) => median(runs.map(f));
+  const pullMs = med((r) => r.pull.ms);
+  const pushMs = med((r) => r.push.ms);
+  const m = runs.length > 1 ? `median of ${runs.length}: ` : '';
+  if (TREES.length > 1) console.log(`--- ${tree}`);
   const rows = [
-    ['image', `5 layers, ${mb(tarBytes).toFixed(1)} MB uncompressed, ${mb(blobBytes).toFixed(1)} MB gzip`],
-    ['cold pull', `${(pull.ms / 1000).toFixed(2)} s  (${(mb(blobBytes) / (pull.ms / 1000)).toFixed(1)} MB/s compressed, ${(mb(tarBytes) / (pull.ms / 1000)).toFixed(1)} MB/s unpacked)`],
-    ['berthd RSS during pull', `${(pull.base / 1024).toFixed(1)} MB before, ${(pull.peak / 1024).toFixed(1)} MB peak, +${((pull.peak - pull.base) / 1024).toFixed(1)} MB`],
-    ['push to an empty registry', `${(push.ms / 1000).toFixed(2)} s  (${(mb(blobBytes) / (push.ms / 1000)).toFixed(1)} MB/s)`],
-    ['berthd RSS during push', `${(push.base / 1024).toFixed(1)} MB before, ${(push.peak / 1024).toFixed(1)} MB peak, +${((push.peak - push.base) / 1024).toFixed(1)} MB`],
-    ['comparison', 'dockerd and podman are not installed here: no side-by-side figures'],
+    ['cold pull', `${m}${(pullMs / 1000).toFixed(2)} s  (${(mb(blobBytes) / (pullMs / 1000)).toFixed(1)} MB/s compressed, ${(mb(tarBytes) / (pullMs / 1000)).toFixed(1)} MB/s unpacked)`],
+    ['berthd RSS during pull', `${m}${(med((r) => r.pull.base) / 1024).toFixed(1)} MB before, ${(med((r) => r.pull.peak) / 1024).toFixed(1)} MB peak, +${(med((r) => r.pull.peak - r.pull.base) / 1024).toFixed(1)} MB`],
+    ['push to an empty registry', `${m}${(pushMs / 1000).toFixed(2)} s  (${(mb(blobBytes) / (pushMs / 1000)).toFixed(1)} MB/s)`],
+    ['berthd RSS during push', `${m}${(med((r) => r.push.base) / 1024).toFixed(1)} MB before, ${(med((r) => r.push.peak) / 1024).toFixed(1)} MB peak, +${(med((r) => r.push.peak - r.push.base) / 1024).toFixed(1)} MB`],
   ];
   for (const [k, v] of rows) console.log(`${k.padEnd(28)} ${v}`);
 }
