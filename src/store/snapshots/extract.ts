@@ -16,12 +16,12 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { BerthError, errnoCode, invalidArgument, systemError } from '../../errdefs/index.js';
 import { DigestStream, type Digest } from '../../oci/digest.js';
-import { decompressStage, type Compression } from './decompress.js';
+import { decompressor, decompressStage, detectCompression, type Compression } from './decompress.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const WHITEOUT_META_PREFIX = '.wh..wh.';
@@ -45,8 +45,6 @@ export interface ExtractOptions {
   sync?: boolean;
 }
 
-const SMALL_FILE = 1024 * 1024;
-
 /** Stream `source` (plain, gzip or zstd tar) into the existing empty directory `root`. */
 export async function extractLayer(source: Readable, root: string, opts: ExtractOptions = {}): Promise<ExtractResult> {
   const writer = new LayerWriter(root);
@@ -54,6 +52,103 @@ export async function extractLayer(source: Readable, root: string, opts: Extract
   let compression: Compression = 'none';
   const extract = tar.extract();
   const piping = pipeline(source, decompressStage((c) => (compression = c)), hasher, extract, opts.signal ? { signal: opts.signal } : {});
+  await unpackEntries(extract, piping, writer);
+  await writer.finish(opts.sync === true);
+  return { diffId: hasher.digest(), tarSize: hasher.size, unpackedSize: writer.unpackedSize, compression, entries: writer.entries };
+}
+
+/**
+ * extractLayer for a caller that pushes the (compressed) bytes itself and wants each chunk's
+ * memory back once it has been used (the unpack worker, which hands the buffers back to the main
+ * thread for its next batches instead of letting both threads allocate and collect them).
+ */
+export class LayerIngest {
+  /** the result, or the failure (as extractLayer's) */
+  readonly done: Promise<ExtractResult>;
+  readonly #writer: LayerWriter;
+  readonly #hasher = new DigestStream();
+  readonly #extract = tar.extract();
+  /** the decompressor, or the hasher for a plain tar; chosen by the first bytes */
+  #input: Duplex | undefined;
+  #begin!: (input: Duplex) => void;
+  #compression: Compression = 'none';
+  /** the first bytes, while fewer than needed to detect the compression */
+  #head: Buffer | undefined;
+
+  constructor(root: string, opts: { sync?: boolean } = {}) {
+    this.#writer = new LayerWriter(root);
+    const input = new Promise<Duplex>((resolve) => (this.#begin = resolve));
+    this.done = this.#run(input, opts.sync === true);
+    this.done.catch(() => undefined);
+  }
+
+  async #run(input: Promise<Duplex>, sync: boolean): Promise<ExtractResult> {
+    const first = await input;
+    const piping = first === this.#hasher ? pipeline(this.#hasher, this.#extract) : pipeline(first, this.#hasher, this.#extract);
+    await unpackEntries(this.#extract, piping, this.#writer);
+    await this.#writer.finish(sync);
+    return { diffId: this.#hasher.digest(), tarSize: this.#hasher.size, unpackedSize: this.#writer.unpackedSize, compression: this.#compression, entries: this.#writer.entries };
+  }
+
+  /**
+   * Take the next bytes. `release` is called once `chunk` is no longer used (it may then be
+   * overwritten) and the extraction is ready for more: it is the caller's flow control.
+   */
+  write(chunk: Buffer, release: () => void): void {
+    let data = chunk;
+    if (this.#input === undefined) {
+      data = this.#head ? Buffer.concat([this.#head, chunk]) : chunk;
+      if (data !== chunk) release = once(release, true);
+      if (data.length < 4) {
+        this.#head = Buffer.from(data);
+        release();
+        return;
+      }
+      this.#head = undefined;
+      this.#start(detectCompression(data));
+    }
+    const input = this.#input as Duplex;
+    // a plain tar goes straight to tar-stream, which keeps slices of what it is given: a copy
+    if (input === this.#hasher && data === chunk) data = Buffer.from(chunk);
+    input.write(data, () => release());
+  }
+
+  end(): void {
+    if (this.#input === undefined) {
+      const head = this.#head ?? Buffer.alloc(0);
+      this.#head = undefined;
+      const input = this.#start(detectCompression(head));
+      if (head.length > 0) input.write(head);
+    }
+    this.#input?.end();
+  }
+
+  /** Stop: the extraction fails with `err` (once it has stopped writing). */
+  abort(err: Error): void {
+    (this.#input ?? this.#start('none')).destroy(err);
+  }
+
+  #start(kind: Compression): Duplex {
+    this.#compression = kind;
+    const input = kind === 'none' ? this.#hasher : decompressor(kind);
+    this.#input = input;
+    this.#begin(input);
+    return input;
+  }
+}
+
+function once(fn: () => void, callNow: boolean): () => void {
+  let done = false;
+  const f = (): void => {
+    if (!done) fn();
+    done = true;
+  };
+  if (callNow) f();
+  return f;
+}
+
+/** Write the entries `extract` yields while `piping` feeds it; throw the layer's verdict. */
+async function unpackEntries(extract: tar.Extract, piping: Promise<void>, writer: LayerWriter): Promise<void> {
   piping.catch(() => undefined);
   let entryFailure: unknown;
   let streamFailure: unknown;
@@ -75,12 +170,10 @@ export async function extractLayer(source: Readable, root: string, opts: Extract
   if (entryFailure instanceof BerthError) throw entryFailure;
   if (streamFailure !== undefined) throw classify(streamFailure);
   if (entryFailure !== undefined) throw classify(entryFailure);
-  await writer.finish(opts.sync === true);
-  return { diffId: hasher.digest(), tarSize: hasher.size, unpackedSize: writer.unpackedSize, compression, entries: writer.entries };
 }
 
 /** Corrupt input (bad tar header, bad gzip/zstd, truncation) is the client's fault: invalid-argument. */
-function classify(err: unknown): unknown {
+export function classify(err: unknown): unknown {
   if ((err as { kind?: unknown }).kind !== undefined) return err;
   if ((err as Error).name === 'AbortError') return err;
   const code = errnoCode(err);
@@ -95,6 +188,26 @@ type Special = { kind: 'mknod'; type: 'c' | 'b' | 'p'; major: number; minor: num
 
 interface DirMeta {
   mtime: Date | undefined;
+}
+
+const S_ISGID = 0o2000;
+const OWN_UID = process.geteuid?.() ?? -1;
+const OWN_GID = process.getegid?.() ?? -1;
+/** the process's umask (-1: unknown), from /proc: process.umask() sets it to read it */
+const UMASK = readUmask();
+
+function readUmask(): number {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    return m?.[1] !== undefined ? parseInt(m[1], 8) : -1;
+  } catch {
+    return -1;
+  }
+}
+
+function parentOf(rel: string): string {
+  const i = rel.lastIndexOf('/');
+  return i < 0 ? '' : rel.slice(0, i);
 }
 
 function hostile(name: string, why: string): BerthError {
@@ -132,9 +245,20 @@ class LayerWriter {
   readonly #specials = new Map<string, Special>();
   readonly #opaque = new Set<string>();
   readonly #dirs = new Map<string, DirMeta>();
+  /** relative dirs with the setgid bit: what is created in them gets their group, not ours */
+  readonly #sgid = new Set<string>();
 
   constructor(root: string) {
     this.root = root;
+    if (fs.statSync(root).mode & S_ISGID) this.#sgid.add('');
+  }
+
+  /**
+   * Whether something new at `rel` is owned by uid:gid already (our own ids, in a directory
+   * without setgid), so that the chown can be skipped: one syscall less per file.
+   */
+  #ownedAlready(rel: string, uid: number, gid: number): boolean {
+    return uid === OWN_UID && gid === OWN_GID && !this.#sgid.has(parentOf(rel));
   }
 
   #abs(rel: string): string {
@@ -198,6 +322,7 @@ class LayerWriter {
       if (st === undefined) {
         if (!create) throw hostile(name, `${cur} does not exist in this layer`);
         fs.mkdirSync(this.#abs(cur), { mode: 0o755 });
+        if (this.#sgid.has(parentOf(cur))) this.#sgid.add(cur); // inherited
       } else if (st.isSymbolicLink()) {
         throw hostile(name, `parent ${cur} is a symlink: refusing to write through it`);
       } else if (!st.isDirectory()) {
@@ -229,14 +354,22 @@ class LayerWriter {
     for (const s of this.#specials.keys()) if (isUnder(s, rel)) this.#specials.delete(s);
     for (const o of this.#opaque) if (isUnder(o, rel)) this.#opaque.delete(o);
     for (const d of this.#dirs.keys()) if (isUnder(d, rel)) this.#dirs.delete(d);
+    for (const d of this.#sgid) if (d !== '' && isUnder(d, rel)) this.#sgid.delete(d);
   }
 
-  async #meta(rel: string, h: tar.Header, kind: 'file' | 'dir' | 'symlink'): Promise<void> {
+  async #meta(rel: string, h: tar.Header, kind: 'dir' | 'symlink'): Promise<void> {
     const p = this.#abs(rel);
-    fs.lchownSync(p, h.uid ?? 0, h.gid ?? 0);
-    // chmod after chown: chown clears setuid/setgid
-    if (kind !== 'symlink') fs.chmodSync(p, (h.mode ?? (kind === 'dir' ? 0o755 : 0o644)) & 0o7777);
-    if (kind !== 'dir' && h.mtime) fs.lutimesSync(p, h.mtime, h.mtime);
+    const uid = h.uid ?? 0;
+    const gid = h.gid ?? 0;
+    // a directory kept from an earlier entry may have been chowned since
+    if (kind === 'dir' || !this.#ownedAlready(rel, uid, gid)) fs.lchownSync(p, uid, gid);
+    if (kind === 'dir') {
+      // chmod after chown: chown clears setuid/setgid
+      const mode = (h.mode ?? 0o755) & 0o7777;
+      fs.chmodSync(p, mode);
+      if (mode & S_ISGID) this.#sgid.add(rel);
+      else this.#sgid.delete(rel);
+    } else if (h.mtime) fs.lutimesSync(p, h.mtime, h.mtime);
   }
 
   async #directory(name: string, rel: string, h: tar.Header): Promise<void> {
@@ -249,27 +382,42 @@ class LayerWriter {
   }
 
   async #file(name: string, rel: string, h: tar.Header, body: Body): Promise<void> {
+    const uid = h.uid ?? 0;
+    const gid = h.gid ?? 0;
+    const mode = (h.mode ?? 0o644) & 0o7777;
+    // created with its final mode when the umask leaves it alone and there is no chown (which
+    // would clear setuid/setgid) or special bit; otherwise 0600 until chown and chmod
+    const owned = this.#ownedAlready(rel, uid, gid);
+    const direct = owned && (mode & 0o7000) === 0 && UMASK >= 0 && (mode & UMASK) === 0;
+    const createMode = direct ? mode : 0o600;
+    let fd: number;
     try {
       if (rel === '') throw hostile(name, 'a file cannot replace the layer root');
       await this.#parents(name, rel);
-      await this.#clear(rel, false);
+      // O_CREAT|O_EXCL never follows a symlink and fails on anything in the way: only then is
+      // there something to remove (an earlier entry of this layer), which saves an lstat per file
+      this.#specials.delete(rel);
+      fd = openNew(this.#abs(rel), createMode);
+      if (fd < 0) {
+        await this.#clear(rel, false);
+        fd = fs.openSync(this.#abs(rel), 'wx', createMode);
+      }
     } catch (err) {
       body.resume();
       throw err;
     }
-    const p = this.#abs(rel);
-    const size = h.size ?? 0;
-    if (size <= SMALL_FILE) {
-      const chunks: Buffer[] = [];
-      for await (const c of body) chunks.push(c as Buffer);
-      // small files: synchronous calls are ~15x faster than the thread pool round trips here, and
-      // the event loop still gets its turn between entries
-      fs.writeFileSync(p, Buffer.concat(chunks), { flag: 'wx', mode: 0o600 });
-    } else {
-      await pipeline(body, fs.createWriteStream(p, { flags: 'wx', mode: 0o600 }));
+    try {
+      // synchronous writes: this runs in an unpack worker (extract-pool.ts), where a thread-pool
+      // round trip per chunk would only add latency
+      for await (const c of body) writeAll(fd, c as Buffer);
+      this.unpackedSize += h.size ?? 0;
+      if (!owned) fs.fchownSync(fd, uid, gid);
+      // chmod after chown: chown clears setuid/setgid
+      if (!direct) fs.fchmodSync(fd, mode);
+      if (h.mtime) fs.futimesSync(fd, h.mtime, h.mtime);
+    } finally {
+      fs.closeSync(fd);
     }
-    this.unpackedSize += size;
-    await this.#meta(rel, h, 'file');
   }
 
   async #symlink(name: string, rel: string, h: tar.Header): Promise<void> {
@@ -372,6 +520,20 @@ class LayerWriter {
     for (const [rel, m] of dirs) if (m.mtime) fs.lutimesSync(this.#abs(rel), m.mtime, m.mtime);
     if (sync) await runShell(`sync -f ${shq(this.root)}\n`);
   }
+}
+
+/** Create a new file for writing, or -1 if the name is taken. */
+function openNew(p: string, mode: number): number {
+  try {
+    return fs.openSync(p, 'wx', mode);
+  } catch (err) {
+    if (errnoCode(err) === 'EEXIST') return -1;
+    throw err;
+  }
+}
+
+function writeAll(fd: number, buf: Buffer): void {
+  for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off);
 }
 
 /** A tar entry's body (a streamx Readable). */

@@ -18,13 +18,15 @@ import { conflict, errnoCode, invalidArgument, notFound, systemError } from '../
 import { childChainId, digestHex, isDigest, type Digest } from '../../oci/digest.js';
 import type { MetadataDb } from '../metadata/db.js';
 import { layerTar } from './diff.js';
-import { extractLayer } from './extract.js';
+import { ExtractPool } from './extract-pool.js';
 import { isMountPoint, mountOverlay, unmount } from './mount.js';
 import type { ChainId, LayerInfo, PreparedLayer, PrepareOptions, RootfsMounter, Snapshotter } from './types.js';
 
 export interface OverlaySnapshotterOptions {
   dataRoot: string;
   db: MetadataDb;
+  /** worker threads that unpack layers (0: on the main thread); default: the CPUs, at least 2 */
+  unpackWorkers?: number;
 }
 
 const MIGRATIONS = [
@@ -80,6 +82,7 @@ export class OverlaySnapshotter implements Snapshotter, RootfsMounter {
   readonly #linkDir: string;
   readonly #emptyDir: string;
   readonly #inflight = new Map<string, Promise<Unpacked>>();
+  readonly #unpackers: ExtractPool;
   readonly #prepared = new WeakMap<PreparedLayer, Handle>();
   /** unpacks finished so far / covered by a completed syncfs */
   #seq = 0;
@@ -93,6 +96,7 @@ export class OverlaySnapshotter implements Snapshotter, RootfsMounter {
     this.#tmpDir = path.join(opts.dataRoot, 'tmp');
     this.#linkDir = path.join(this.layersDir, 'l');
     this.#emptyDir = path.join(this.layersDir, 'empty');
+    this.#unpackers = new ExtractPool(opts.unpackWorkers !== undefined ? { size: opts.unpackWorkers } : {});
     fs.mkdirSync(this.#linkDir, { recursive: true, mode: 0o700 });
     fs.mkdirSync(this.#emptyDir, { recursive: true, mode: 0o755 });
     fs.mkdirSync(this.#tmpDir, { recursive: true, mode: 0o700 });
@@ -204,7 +208,7 @@ export class OverlaySnapshotter implements Snapshotter, RootfsMounter {
       const diff = path.join(tmp, 'diff');
       await fsp.mkdir(diff, { mode: 0o755 });
       // no sync here: commit syncs once for every layer prepared before it (see #syncBefore)
-      const r = await extractLayer(source, diff, opts.signal ? { signal: opts.signal } : {});
+      const r = await this.#unpackers.extract(source, diff, opts.signal ? { signal: opts.signal } : {});
       if (opts.expectedDiffId !== undefined && r.diffId !== opts.expectedDiffId) {
         throw invalidArgument(`layer diff ID mismatch: expected ${opts.expectedDiffId}, got ${r.diffId}`);
       }
