@@ -378,27 +378,94 @@ async function acquire(sem: Semaphore, id: string, signal: AbortSignal, emit: Em
   return sem.acquire(signal);
 }
 
-/** The blob's bytes from the registry, resuming with Range after a dropped connection. */
-function blobSource(deps: PullDeps, repo: Repository, l: LayerPlan, signal: AbortSignal): Readable {
-  const attempts = Math.max(1, deps.maxDownloadAttempts);
-  async function* gen(): AsyncGenerator<Buffer> {
-    let offset = 0;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { body } = await repo.getBlob(l.blob, offset, signal);
-        for await (const c of body) {
-          offset += c.length;
-          yield c;
-        }
-        return;
-      } catch (err) {
-        if (signal.aborted || err instanceof BerthError || attempt >= attempts) throw err instanceof BerthError || signal.aborted ? err : eofError(err);
-        deps.logger.warn({ err, blob: l.blob, attempt, offset }, 'layer download interrupted: retrying');
-        await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 5000)));
-      }
-    }
+/**
+ * The blob's bytes from the registry, resuming with Range after a dropped connection. The
+ * response bodies are piped through as they come (no async iteration: read() of a paused stream
+ * concatenates its buffered chunks, which copies every byte once more).
+ */
+class BlobSource extends Readable {
+  readonly #deps: PullDeps;
+  readonly #repo: Repository;
+  readonly #l: LayerPlan;
+  readonly #signal: AbortSignal;
+  #offset = 0;
+  #attempt = 0;
+  /** the response being read (streaming), or why there is none */
+  #body: Readable | undefined;
+  #state: 'idle' | 'opening' | 'streaming' | 'backoff' | 'done' = 'idle';
+
+  constructor(deps: PullDeps, repo: Repository, l: LayerPlan, signal: AbortSignal) {
+    super({ highWaterMark: HWM });
+    this.#deps = deps;
+    this.#repo = repo;
+    this.#l = l;
+    this.#signal = signal;
   }
-  return Readable.from(gen(), { objectMode: false, highWaterMark: HWM });
+
+  override _read(): void {
+    if (this.#state === 'streaming') this.#body?.resume();
+    else if (this.#state === 'idle') void this.#open();
+  }
+
+  async #open(): Promise<void> {
+    this.#state = 'opening';
+    this.#attempt++;
+    let body: Readable;
+    try {
+      const r = await this.#repo.getBlob(this.#l.blob, this.#offset, this.#signal);
+      // undici's body is a Readable; a resumed download from a registry that ignores Range is not
+      body = r.body instanceof Readable ? r.body : Readable.from(r.body, { objectMode: false });
+    } catch (err) {
+      this.#retry(err);
+      return;
+    }
+    if (this.destroyed) {
+      body.destroy();
+      return;
+    }
+    this.#body = body;
+    this.#state = 'streaming';
+    let over = false;
+    const fail = (err: unknown): void => {
+      if (over) return;
+      over = true;
+      this.#body = undefined;
+      this.#retry(err);
+    };
+    body.on('data', (c: Buffer) => {
+      this.#offset += c.length;
+      if (!this.push(c)) body.pause();
+    });
+    body.on('end', () => {
+      if (over) return;
+      over = true;
+      this.#body = undefined;
+      this.#state = 'done';
+      this.push(null);
+    });
+    body.on('error', fail);
+    body.on('close', () => fail(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })));
+  }
+
+  #retry(err: unknown): void {
+    if (this.destroyed) return;
+    this.#state = 'backoff';
+    const signal = this.#signal;
+    if (signal.aborted || err instanceof BerthError || this.#attempt >= Math.max(1, this.#deps.maxDownloadAttempts)) {
+      this.destroy((err instanceof BerthError || signal.aborted ? err : eofError(err)) as Error);
+      return;
+    }
+    this.#deps.logger.warn({ err, blob: this.#l.blob, attempt: this.#attempt, offset: this.#offset }, 'layer download interrupted: retrying');
+    setTimeout(() => {
+      if (!this.destroyed) void this.#open();
+    }, Math.min(1000 * this.#attempt, 5000));
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.#body?.destroy();
+    this.#body = undefined;
+    cb(err);
+  }
 }
 
 function eofError(err: unknown): Error {
@@ -411,7 +478,7 @@ function eofError(err: unknown): Error {
 
 async function download(deps: PullDeps, repo: Repository, l: LayerPlan, signal: AbortSignal, emit: Emit, teed: boolean): Promise<PreparedLayer | undefined> {
   const id = shortDigest(l.blob);
-  const src = blobSource(deps, repo, l, signal);
+  const src = new BlobSource(deps, repo, l, signal);
   const verify = new VerifyStream(l.blob, l.size > 0 ? l.size : undefined);
   const progress = throttle(100, (n: number) => emit({ id, status: 'Downloading', current: n, total: l.size }));
   verify.onBytes = progress;
