@@ -1,10 +1,10 @@
 // A CNI runtime (what libcni does): run a conflist's plugins in order for ADD and CHECK, in
 // reverse for DEL, with prevResult chaining, runtimeConfig for declared capabilities, and the
 // final ADD result kept by the caller (in the metadata database) for CHECK and DEL.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { invalidArgument, systemError } from '../errdefs/index.js';
+import { spawner } from './spawner.js';
 
 export interface CniPlugin {
   type: string;
@@ -82,29 +82,19 @@ function findPlugin(type: string, dirs: readonly string[]): string {
   throw systemError(`failed to find plugin "${type}" in path [${dirs.join(' ')}]`);
 }
 
-function execPlugin(bin: string, env: NodeJS.ProcessEnv, stdin: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const text = Buffer.concat(out).toString();
-      if (code === 0) return resolve(text);
-      let msg = Buffer.concat(err).toString().trim();
-      try {
-        const e = JSON.parse(text) as { msg?: string; details?: string };
-        msg = [e.msg, e.details].filter(Boolean).join('; ') || msg;
-      } catch {
-        /* not JSON */
-      }
-      reject(systemError(`plugin type="${path.basename(bin)}" failed (${env['CNI_COMMAND']}): ${msg || `exit ${code}`}`));
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(stdin);
-  });
+async function execPlugin(bin: string, env: NodeJS.ProcessEnv, stdin: string): Promise<string> {
+  // from the spawner's worker thread: a plugin start does not block the daemon's thread
+  const r = await spawner.run(bin, [], { env, input: stdin, timeoutMs: 120_000 });
+  const text = r.stdout;
+  if (r.code === 0) return text;
+  let msg = r.stderr.trim();
+  try {
+    const e = JSON.parse(text) as { msg?: string; details?: string };
+    msg = [e.msg, e.details].filter(Boolean).join('; ') || msg;
+  } catch {
+    /* not JSON */
+  }
+  throw systemError(`plugin type="${path.basename(bin)}" failed (${env['CNI_COMMAND']}): ${msg || `exit ${r.code}`}`);
 }
 
 function pluginInput(conf: CniConflist, p: CniPlugin, rt: CniRuntime, prev: unknown): string {

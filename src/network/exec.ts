@@ -1,7 +1,8 @@
-// Running the kernel-configuration tools (ip, nft, sysctl writes) with input on stdin.
-import { spawn } from 'node:child_process';
+// Running the kernel-configuration tools (ip, nft) with input on stdin, from the spawner's
+// worker thread; sysctls and sysfs are written directly (no process).
 import fs from 'node:fs';
 import { systemError } from '../errdefs/index.js';
+import { spawner } from './spawner.js';
 
 export interface ExecResult {
   code: number;
@@ -10,17 +11,7 @@ export interface ExecResult {
 }
 
 export function exec(cmd: string, args: readonly string[], input?: string): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? '');
-  });
+  return spawner.run(cmd, args, { input: input ?? '', timeoutMs: 60_000 });
 }
 
 /** Run and throw a system error with the tool's stderr on failure. */
@@ -42,6 +33,16 @@ export function writeSysctl(key: string, value: string): boolean {
     const p = `/proc/sys/${key}`;
     if (fs.readFileSync(p, 'utf8').trim() === value) return true;
     fs.writeFileSync(p, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Write a sysfs attribute (e.g. a bridge port's hairpin_mode); false when it cannot be set. */
+export function writeSysfs(file: string, value: string): boolean {
+  try {
+    fs.writeFileSync(file, value);
     return true;
   } catch {
     return false;

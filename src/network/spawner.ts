@@ -1,0 +1,207 @@
+// Running ip/nft/unshare/CNI plugins off the main thread. Node's spawn() forks the whole daemon
+// and blocks its thread until the child has exec'd: 7-15 ms per call here, growing with the
+// daemon's memory, and a container start would wait for every one. A worker thread does the
+// spawning (the children still run asynchronously); the main thread only exchanges messages.
+//
+// Besides one-shot runs the worker can park a child: start it now with its stdin open, and feed
+// it its input later (`park` / `feed`). The netns pool keeps `ip -batch -` processes parked
+// inside fresh network namespaces this way, so a container start runs no process at all. A
+// parked child's stdin belongs to this process: if berthd dies, the child reads EOF and exits.
+//
+// The worker starts on first use and exits when it has been idle (nothing running, nothing
+// parked) for a while, so a daemon that never touches the network pays nothing.
+import { Worker } from 'node:worker_threads';
+
+export interface RunResult {
+  /** exit code; -1 when the command could not be run at all (then stderr says why) */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  input?: string;
+  /** the whole environment of the child (default: the daemon's) */
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+}
+
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { spawn } = require('node:child_process');
+const MAX = 1 << 20;
+// id -> { child, stdout, stderr, result, replyTo, timer }
+const kids = new Map();
+function reply(id, msg) { parentPort.postMessage({ id, ...msg }); }
+function finish(k, r) {
+  if (k.result) return;
+  k.result = r;
+  if (k.timer) clearTimeout(k.timer);
+  if (k.replyTo !== undefined) { kids.delete(k.key); reply(k.replyTo, r); }
+  else if (k.spawned) parentPort.postMessage({ parkExit: k.key });
+}
+function start(m, park) {
+  let child;
+  try {
+    child = spawn(m.cmd, m.args, { stdio: ['pipe', 'pipe', 'pipe'], ...(m.env ? { env: m.env } : {}) });
+  } catch (e) {
+    reply(m.id, park ? { parked: false } : { code: -1, stdout: '', stderr: String((e && e.message) || e) });
+    return;
+  }
+  const k = { key: m.id, child, stdout: '', stderr: '', result: undefined, replyTo: park ? undefined : m.id, timer: undefined };
+  kids.set(m.id, k);
+  child.stdout.on('data', (d) => { if (k.stdout.length < MAX) k.stdout += d; });
+  child.stderr.on('data', (d) => { if (k.stderr.length < MAX) k.stderr += d; });
+  child.stdin.on('error', () => {});
+  child.on('error', (e) => {
+    if (park && k.replyTo === undefined && !k.spawned) { kids.delete(m.id); reply(m.id, { parked: false }); return; }
+    finish(k, { code: -1, stdout: k.stdout, stderr: k.stderr + e.message });
+  });
+  child.on('close', (code, sig) => finish(k, { code: code ?? (sig === 'SIGKILL' ? 137 : -1), stdout: k.stdout, stderr: k.stderr }));
+  if (park) {
+    child.on('spawn', () => { k.spawned = true; reply(m.id, { parked: true, pid: child.pid }); });
+    return;
+  }
+  if (m.timeoutMs) k.timer = setTimeout(() => child.kill('SIGKILL'), m.timeoutMs);
+  child.stdin.end(m.input || '');
+}
+function feed(m) {
+  const k = kids.get(m.target);
+  if (!k || k.replyTo !== undefined) { reply(m.id, { code: -1, stdout: '', stderr: 'no such parked process' }); return; }
+  k.replyTo = m.id;
+  if (k.result) { kids.delete(k.key); reply(m.id, k.result); return; }
+  if (m.timeoutMs) k.timer = setTimeout(() => k.child.kill('SIGKILL'), m.timeoutMs);
+  k.child.stdin.end(m.input || '');
+}
+parentPort.on('message', (m) => {
+  if (m.kind === 'run') start(m, false);
+  else if (m.kind === 'park') start(m, true);
+  else if (m.kind === 'feed') feed(m);
+});
+`;
+
+interface Pending {
+  resolve: (v: Record<string, unknown>) => void;
+}
+
+/** One parked child: give it its stdin once with feed(). */
+export interface Parked {
+  readonly pid: number;
+  feed(input: string, timeoutMs?: number): Promise<RunResult>;
+  /** Called if the child exits before it was fed (it is of no use then). */
+  onExit(cb: () => void): void;
+}
+
+export class Spawner {
+  readonly #idleMs: number;
+  #worker: Worker | undefined;
+  readonly #pending = new Map<number, Pending>();
+  /** parked children not fed yet, with their early-exit callbacks */
+  readonly #parked = new Map<number, (() => void) | undefined>();
+  #next = 1;
+  #idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(idleMs = 15_000) {
+    this.#idleMs = idleMs;
+  }
+
+  #get(): Worker {
+    if (this.#idleTimer) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
+    }
+    if (this.#worker) return this.#worker;
+    const w = new Worker(WORKER_SOURCE, { eval: true, env: process.env });
+    w.unref();
+    w.on('message', (msg: { id: number; parkExit?: number } & Record<string, unknown>) => {
+      if (msg.parkExit !== undefined) {
+        const cb = this.#parked.get(msg.parkExit);
+        this.#parked.delete(msg.parkExit);
+        cb?.();
+        this.#maybeIdle();
+        return;
+      }
+      const p = this.#pending.get(msg.id);
+      if (!p) return;
+      this.#pending.delete(msg.id);
+      p.resolve(msg);
+      this.#maybeIdle();
+    });
+    const gone = (): void => {
+      if (this.#worker !== w) return;
+      this.#worker = undefined;
+      const cbs = [...this.#parked.values()];
+      this.#parked.clear();
+      for (const cb of cbs) cb?.();
+      for (const [id, p] of this.#pending) {
+        this.#pending.delete(id);
+        p.resolve({ code: -1, stdout: '', stderr: 'spawn worker exited', parked: false });
+      }
+    };
+    w.on('error', gone);
+    w.on('exit', gone);
+    this.#worker = w;
+    return w;
+  }
+
+  #maybeIdle(): void {
+    if (this.#pending.size > 0 || this.#parked.size > 0 || this.#idleTimer || !this.#worker) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#pending.size > 0 || this.#parked.size > 0 || !this.#worker) return;
+      const w = this.#worker;
+      this.#worker = undefined;
+      void w.terminate();
+    }, this.#idleMs);
+    this.#idleTimer.unref();
+  }
+
+  #send(msg: Record<string, unknown>, id = this.#next++): Promise<Record<string, unknown>> {
+    const w = this.#get();
+    return new Promise((resolve) => {
+      this.#pending.set(id, { resolve });
+      w.postMessage({ ...msg, id });
+    });
+  }
+
+  async run(cmd: string, args: readonly string[], o: RunOptions = {}): Promise<RunResult> {
+    const r = await this.#send({ kind: 'run', cmd, args: [...args], input: o.input ?? '', ...(o.env ? { env: o.env } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+    return { code: r['code'] as number, stdout: String(r['stdout'] ?? ''), stderr: String(r['stderr'] ?? '') };
+  }
+
+  /** Start a child with its stdin kept open; undefined when it could not be started. */
+  async park(cmd: string, args: readonly string[]): Promise<Parked | undefined> {
+    const parkId = this.#next++;
+    const r = await this.#send({ kind: 'park', cmd, args: [...args] }, parkId);
+    if (r['parked'] !== true) return undefined;
+    this.#parked.set(parkId, undefined);
+    let fed = false;
+    return {
+      pid: r['pid'] as number,
+      onExit: (cb) => {
+        if (this.#parked.has(parkId)) this.#parked.set(parkId, cb);
+        else if (!fed) cb();
+      },
+      feed: async (input: string, timeoutMs = 30_000): Promise<RunResult> => {
+        if (fed) throw new Error('parked process already fed');
+        fed = true;
+        this.#parked.delete(parkId);
+        const out = await this.#send({ kind: 'feed', target: parkId, input, timeoutMs });
+        return { code: out['code'] as number, stdout: String(out['stdout'] ?? ''), stderr: String(out['stderr'] ?? '') };
+      },
+    };
+  }
+
+  /** Stop the worker now (parked children read EOF and exit). */
+  async close(): Promise<void> {
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    const w = this.#worker;
+    this.#worker = undefined;
+    this.#parked.clear();
+    if (w) await w.terminate();
+  }
+}
+
+/** The daemon's spawner for the network tools. */
+export const spawner = new Spawner();
