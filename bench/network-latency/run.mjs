@@ -1,9 +1,12 @@
 // bench/network-latency: what networking adds to a container start. Times POST /containers/{id}/start
 // for --network none, the default bridge and a cni network (Debian's bridge + host-local plugins),
 // interleaved, median of N, on one berthd in one run.
-//   node_modules/node/bin/node bench/network-latency/run.mjs [--runs N]   (or bench/network-latency/run)
+//   node_modules/node/bin/node bench/network-latency/run.mjs [--runs N] [--log FILE]   (or bench/network-latency/run)
+// --log keeps berthd's debug log: per-phase timings of each start ("container started") and of the
+// network prepare ("network prepared": allocated, saved, kernel, etc; pooled or not).
 // Needs root and a built tree. Uses its own bridge names, 10.213.45.0/24 and 172.29.45.0/24, and
-// removes everything it made: containers, networks, bridges, netns, its nft table, the temp root.
+// removes everything it made: containers, networks, bridges, netns, its nft table, its cgroups,
+// the temp root.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -13,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
 const RUNS = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 20;
+// --log FILE: keep berthd's debug log (per-phase timings of every start) after the run
+const KEEP_LOG = args.includes('--log') ? path.resolve(args[args.indexOf('--log') + 1]) : undefined;
 if (process.getuid?.() !== 0) {
   console.error('network-latency: needs root');
   process.exit(1);
@@ -51,6 +56,34 @@ async function must(method, p, body, headers) {
   return r.text ? JSON.parse(r.text.split('\n').filter(Boolean).at(-1)) : undefined;
 }
 
+/** The (empty) cgroups of the containers and of --cgroup-parent, in every hierarchy. */
+function removeCgroups(tag) {
+  const found = [];
+  const walk = (d, depth, inside) => {
+    if (depth > 6) return;
+    let entries = [];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const p = path.join(d, e.name);
+      if (inside || e.name.includes(tag)) found.push(p);
+      walk(p, depth + 1, inside || e.name.includes(tag));
+    }
+  };
+  walk('/sys/fs/cgroup', 0, false);
+  for (const p of found.sort((a, b) => b.length - a.length)) {
+    try {
+      fs.rmdirSync(p);
+    } catch {
+      /* busy or gone */
+    }
+  }
+}
+
 async function cleanup() {
   try {
     const list = JSON.parse((await request('GET', '/containers/json?all=1')).text);
@@ -67,6 +100,8 @@ async function cleanup() {
   for (const n of fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : []) if (n.startsWith(`${bridge}-`)) spawnSync('ip', ['netns', 'del', n]);
   for (const b of [bridge, cniBridge]) if (fs.existsSync(`/sys/class/net/${b}`)) spawnSync('ip', ['link', 'del', b]);
   spawnSync('nft', ['-f', '-'], { input: `table ip ${table} {}\ndelete table ip ${table}\ntable ip6 ${table} {}\ndelete table ip6 ${table}\n` });
+  if (KEEP_LOG) fs.copyFileSync(path.join(root, 'berthd.log'), KEEP_LOG);
+  removeCgroups(path.basename(root));
   spawnSync('umount', ['-R', '-l', root]);
   fs.rmSync(root, { recursive: true, force: true });
 }
@@ -107,11 +142,14 @@ async function main() {
     prep[j.drivers?.[0] === 'cni' ? 'cni' : 'bridge'].push(j.ms);
   }
   const none = median(times['none']);
+  // the host is shared: besides the difference of medians, the median of the per-round
+  // differences (each round starts none, bridge and cni back to back) cancels slow load drifts
   console.log(`container start (POST /start), median of ${RUNS}:`);
   for (const m of modes) {
     const med = median(times[m]);
+    const paired = median(times[m].map((t, i) => t - times['none'][i]));
     const label = m === 'benchcni' ? 'cni (bridge+host-local)' : m;
-    console.log(`  ${label.padEnd(24)} ${med.toFixed(1).padStart(7)} ms   (+${(med - none).toFixed(1)} ms over none)`);
+    console.log(`  ${label.padEnd(24)} ${med.toFixed(1).padStart(7)} ms   (+${(med - none).toFixed(1)} ms over none; paired +${paired.toFixed(1)} ms)`);
   }
   console.log('network set-up inside berthd (prepare: IPAM, netns, veth, addresses, routes[, CNI ADD]), median:');
   for (const [k, v] of Object.entries(prep)) if (v.length > 0) console.log(`  ${k.padEnd(24)} ${median(v).toFixed(1).padStart(7)} ms`);

@@ -13,7 +13,8 @@ import type { EndpointConfig, NetworkCreateRequest } from '../../engine-api/netw
 import type { EventsService, Filters } from '../events.js';
 import type { MetadataDb } from '../../store/metadata/db.js';
 import { hostsContent } from '../../runtime/etc-files.js';
-import { bridgePorts, ipBatch, linkExists, writeSysctl } from '../../network/exec.js';
+import { bridgePorts, ipBatch, linkExists, writeSysctl, writeSysfs } from '../../network/exec.js';
+import { createNetns, hostNetnsRef, ifindex, NETNS_DIR, NetnsPool, vethLines, type PooledNetns, type VethPlan } from '../../network/netns.js';
 import { allocate, checkNoOverlap, makePool, parseAddressPools, pickSubnet, type IpamConfig } from '../../network/ipam.js';
 import { formatCidr, formatIp, macForIp, parseCidr, parseIfaceCidr, parseIp, type IpNet } from '../../network/ipnet.js';
 import { deleteTables, renderRuleset, RulesetWriter, type NftState } from '../../network/nft.js';
@@ -81,7 +82,8 @@ export interface NetworkServiceOptions {
   execRoot: string;
 }
 
-const NETNS_DIR = '/run/netns';
+/** namespaces with an `ip` parked inside, made ahead of time (netns.ts) */
+const NETNS_POOL_SIZE = 2;
 const BUILTIN = ['bridge', 'host', 'none'] as const;
 const isoNow = (): string => new Date().toISOString();
 const newId = (): string => crypto.randomBytes(32).toString('hex');
@@ -101,6 +103,7 @@ export class NetworkService implements NetworkAttacher {
   readonly #locks = new KeyedLock();
   readonly #nft: RulesetWriter;
   readonly #dns: EmbeddedDns;
+  readonly #pool: NetnsPool;
   #containers: ContainerLookup | undefined;
 
   constructor(o: NetworkServiceOptions) {
@@ -110,6 +113,9 @@ export class NetworkService implements NetworkAttacher {
     this.#store = new NetworkStore(o.db);
     this.#nft = new RulesetWriter(() => renderRuleset(this.#nftState()));
     this.#dns = new EmbeddedDns({ lookup: (c, n, t) => this.#dnsLookup(c, n, t), upstreams: (c) => this.#upstreams(c) }, o.logger.child({ part: 'dns' }));
+    // pooled names share the prefix of every other berth netns: the start-up sweep removes the
+    // ones a dead daemon left
+    this.#pool = new NetnsPool({ prefix: `${this.#s.bridge}-`, size: NETNS_POOL_SIZE, onError: (err) => this.#log.warn({ err }, 'netns pool') });
   }
 
   /** Set once the container service exists (container:<id> mode and connect need it). */
@@ -160,6 +166,7 @@ export class NetworkService implements NetworkAttacher {
 
   /** Stop serving; with no container left, take berth's bridges and table down too. */
   async close(): Promise<void> {
+    await this.#pool.close();
     this.#dns.closeAll();
     for (const hs of this.#holds.values()) for (const h of hs) h.close();
     this.#holds.clear();
@@ -682,12 +689,13 @@ export class NetworkService implements NetworkAttacher {
     return { netnsPath: `/proc/${other.state.pid}/ns/net` };
   }
 
-  #netnsName(containerId: string): string {
-    return `${this.#s.bridge}-${containerId.slice(0, 12)}`;
-  }
-
   async #prepareSandbox(c: AttachContainer): Promise<PreparedNetwork> {
     const t0 = performance.now();
+    // debug-log timings (ms since t0): allocated, saved, kernel done, etc files written
+    const at: Record<string, number> = {};
+    const mark = (k: string): void => {
+      at[k] = Math.round((performance.now() - t0) * 10) / 10;
+    };
     if (this.#sandboxes.has(c.id)) await this.#releaseLocked(c.id);
     const atts = this.attachmentsOf(c.id);
     if (atts.length === 0) {
@@ -696,13 +704,19 @@ export class NetworkService implements NetworkAttacher {
       this.#store.saveAttachment({ containerId: c.id, networkId: n.id, seq: 0, config: {} });
       atts.push({ network: n, config: {} });
     }
-    const netns = this.#netnsName(c.id);
-    const sb: SandboxState = { containerId: c.id, name: c.name.replace(/^\//, ''), netns, endpoints: [], ports: [], upstreams: [] };
+    const sb: SandboxState = { containerId: c.id, name: c.name.replace(/^\//, ''), netns: '', endpoints: [], ports: [], upstreams: [] };
     // addresses: allocated and saved (with the sandbox) before anything touches the kernel
     for (const [i, a] of atts.entries()) sb.endpoints.push(this.#newEndpoint(c, a.network, a.config, `eth${i}`));
+    // everything the namespace needs, in one batch run inside it (throws before anything is held)
+    const lines = this.#sandboxLines(sb);
     sb.upstreams = this.#upstreamsFor(c);
     const reqs = portRequests(c.hostConfig.PortBindings, c.config.ExposedPorts, c.hostConfig.PublishAllPorts === true);
     const portNet = sb.endpoints.find((e) => this.#nets.get(e.networkId)?.driver === 'bridge');
+    const pooled = this.#pool.take();
+    sb.netns = pooled?.name ?? this.#pool.newName();
+    mark('allocated');
+    // in the map at once: a concurrent start on the same network sees these addresses as taken
+    this.#sandboxes.set(c.id, sb);
     try {
       if (reqs.length > 0 && portNet) {
         const defaultIp = this.#nets.get(portNet.networkId)?.hostBinding || this.#s.hostIp;
@@ -710,21 +724,25 @@ export class NetworkService implements NetworkAttacher {
       }
       this.#store.saveSandbox(sb);
     } catch (err) {
+      this.#sandboxes.delete(c.id);
+      pooled?.giveBack();
       for (const h of this.#holds.get(c.id) ?? []) h.close();
       this.#holds.delete(c.id);
       throw wrap(err, `failed to set up container networking: driver failed programming external connectivity on endpoint ${sb.name} (${sb.endpoints[0]?.endpointId ?? ''})`);
     }
-    this.#sandboxes.set(c.id, sb);
+    mark('saved');
     try {
-      await this.#plumb(sb, c);
+      await this.#plumb(sb, c, lines, pooled);
+      mark('kernel');
       this.#writeEtc(c, sb);
+      mark('etc');
     } catch (err) {
       await this.#releaseLocked(c.id).catch(() => undefined);
       throw wrap(err, 'failed to set up container networking');
     }
     this.#o.events.publish('network', 'connect', sb.endpoints[0]?.networkId ?? '', { container: c.id, name: this.#nets.get(sb.endpoints[0]?.networkId ?? '')?.name ?? '', type: 'bridge' });
-    this.#log.debug({ id: c.id.slice(0, 12), ms: Math.round((performance.now() - t0) * 10) / 10, drivers: sb.endpoints.map((e) => this.#nets.get(e.networkId)?.driver) }, 'network prepared');
-    return { netnsPath: path.join(NETNS_DIR, netns) };
+    this.#log.debug({ id: c.id.slice(0, 12), ms: Math.round((performance.now() - t0) * 10) / 10, at, pooled: pooled !== undefined, drivers: sb.endpoints.map((e) => this.#nets.get(e.networkId)?.driver) }, 'network prepared');
+    return { netnsPath: path.join(NETNS_DIR, sb.netns) };
   }
 
   #newEndpoint(c: AttachContainer, n: NetworkRecord, cfg: EndpointConfig, ifname: string): EndpointState {
@@ -769,29 +787,31 @@ export class NetworkService implements NetworkAttacher {
     return ep;
   }
 
-  /** Kernel side: netns, veths, addresses, routes (2 ip execs); ruleset (1 nft) in parallel; CNI ADDs. */
-  async #plumb(sb: SandboxState, c: AttachContainer): Promise<void> {
-    const host: string[] = [`netns add ${sb.netns}`];
-    const inside: string[] = ['link set lo up'];
-    let routed = false;
-    for (const e of sb.endpoints) {
-      const n = this.#nets.get(e.networkId);
-      if (!n || n.driver !== 'bridge') continue;
-      host.push(`link add ${e.hostVeth} mtu ${n.mtu} type veth peer name ${e.ifname} mtu ${n.mtu} address ${e.mac} netns ${sb.netns}`);
-      host.push(`link set ${e.hostVeth} master ${n.bridge}`);
-      if (!this.#s.userlandProxy) host.push(`link set ${e.hostVeth} type bridge_slave hairpin on`);
-      host.push(`link set ${e.hostVeth} up`);
-      inside.push(`addr add ${e.ip}/${e.prefix} dev ${e.ifname}`);
-      if (e.ip6) inside.push(`addr add ${e.ip6}/${e.prefix6} dev ${e.ifname} nodad`);
-      inside.push(`link set ${e.ifname} up`);
-      if (!routed && e.gateway) {
-        inside.push(`route add default via ${e.gateway} dev ${e.ifname}`);
-        if (e.gateway6) inside.push(`route add ::/0 via ${e.gateway6} dev ${e.ifname}`);
-        routed = true;
-      }
+  #vethPlan(e: EndpointState): VethPlan | undefined {
+    const n = this.#nets.get(e.networkId);
+    if (!n || n.driver !== 'bridge') return undefined;
+    return { hostVeth: e.hostVeth, ifname: e.ifname, bridge: n.bridge, mtu: n.mtu, mac: e.mac, ip: e.ip, prefix: e.prefix, ip6: e.ip6, prefix6: e.prefix6, gateway: e.gateway, gateway6: e.gateway6 };
+  }
+
+  /** The `ip -batch` lines run inside a new sandbox's netns (netns.ts): lo, veths, addresses, routes. */
+  #sandboxLines(sb: SandboxState): string[] {
+    const plans = sb.endpoints.map((e) => this.#vethPlan(e)).filter((p): p is VethPlan => p !== undefined);
+    return vethLines(plans, { hostNs: hostNetnsRef(), bridgeIndex: ifindex });
+  }
+
+  /**
+   * Kernel side: the netns with its veths, addresses and routes in one `ip` (a pooled one that is
+   * already running, else one spawn); the ruleset (one nft) in parallel when ports are published;
+   * then CNI ADDs.
+   */
+  async #plumb(sb: SandboxState, c: AttachContainer, lines: readonly string[], pooled: PooledNetns | undefined): Promise<void> {
+    let routed = sb.endpoints.some((e) => this.#nets.get(e.networkId)?.driver === 'bridge' && e.gateway !== '');
+    const netns = pooled ? pooled.run(lines) : createNetns(sb.netns, lines);
+    await Promise.all([netns, sb.ports.length > 0 ? this.#nft.apply() : Promise.resolve()]);
+    if (!this.#s.userlandProxy) {
+      // loopback DNAT back into the same bridge needs hairpin on the port (sysfs, no process)
+      for (const e of sb.endpoints) if (e.hostVeth) writeSysfs(`/sys/class/net/${e.hostVeth}/brport/hairpin_mode`, '1');
     }
-    await ipBatch(host);
-    await Promise.all([ipBatch(inside, { netns: sb.netns }), sb.ports.length > 0 ? this.#nft.apply() : Promise.resolve()]);
     const cniEps = sb.endpoints.filter((e) => this.#nets.get(e.networkId)?.driver === 'cni');
     for (const e of cniEps) {
       const n = this.#nets.get(e.networkId);
@@ -993,10 +1013,11 @@ export class NetworkService implements NetworkAttacher {
         sb.endpoints.push(ep);
         try {
           this.#store.saveSandbox(sb);
-          await ipBatch([`link add ${ep.hostVeth} mtu ${n.mtu} type veth peer name ${ep.ifname} mtu ${n.mtu} address ${ep.mac} netns ${sb.netns}`, `link set ${ep.hostVeth} master ${n.bridge}`, `link set ${ep.hostVeth} up`]);
-          const inside = [`addr add ${ep.ip}/${ep.prefix} dev ${ep.ifname}`, `link set ${ep.ifname} up`];
-          if (!sb.endpoints.some((e) => e !== ep && e.gateway) && ep.gateway) inside.push(`route replace default via ${ep.gateway} dev ${ep.ifname}`);
-          await ipBatch(inside, { netns: sb.netns });
+          // one ip inside the live netns: the veth (host end created in the daemon's netns), address, route
+          const plan = this.#vethPlan(ep);
+          const routed = sb.endpoints.some((e) => e !== ep && e.gateway);
+          if (plan) await ipBatch(vethLines([plan], { hostNs: hostNetnsRef(), bridgeIndex: ifindex, lo: false, routed }), { netns: sb.netns });
+          if (plan && !this.#s.userlandProxy) writeSysfs(`/sys/class/net/${ep.hostVeth}/brport/hairpin_mode`, '1');
         } catch (err) {
           sb.endpoints = sb.endpoints.filter((e) => e !== ep);
           this.#store.saveSandbox(sb);
