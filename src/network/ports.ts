@@ -118,30 +118,41 @@ async function bindTcp(hostIp: string, port: number, target: () => { ip: string;
 async function bindUdp(hostIp: string, port: number, target: () => { ip: string; port: number } | undefined): Promise<{ sock: dgram.Socket; port: number }> {
   const v6 = hostIp.includes(':');
   const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: false });
-  // userland UDP proxy: one upstream socket per client address
-  const flows = new Map<string, dgram.Socket>();
+  // userland UDP proxy: one upstream socket per client address, closed after 30 s without traffic
+  const flows = new Map<string, { up: dgram.Socket; timer: NodeJS.Timeout }>();
+  const drop = (key: string): void => {
+    const f = flows.get(key);
+    if (!f) return;
+    flows.delete(key);
+    clearTimeout(f.timer);
+    try {
+      f.up.close();
+    } catch {
+      /* closed already */
+    }
+  };
   sock.on('message', (msg, rinfo) => {
     const t = target();
     if (!t) return;
     const key = `${rinfo.address}:${rinfo.port}`;
-    let up = flows.get(key);
-    if (!up) {
-      const s = dgram.createSocket(t.ip.includes(':') ? 'udp6' : 'udp4');
-      flows.set(key, s);
-      s.on('message', (reply) => sock.send(reply, rinfo.port, rinfo.address));
-      s.on('error', () => undefined);
-      const timer = setTimeout(() => {
-        flows.delete(key);
-        s.close();
-      }, 30_000);
+    let f = flows.get(key);
+    if (f) f.timer.refresh();
+    else {
+      const up = dgram.createSocket(t.ip.includes(':') ? 'udp6' : 'udp4');
+      up.on('message', (reply) => {
+        flows.get(key)?.timer.refresh();
+        sock.send(reply, rinfo.port, rinfo.address, () => undefined);
+      });
+      up.on('error', () => drop(key));
+      const timer = setTimeout(() => drop(key), 30_000);
       timer.unref();
-      up = s;
+      f = { up, timer };
+      flows.set(key, f);
     }
-    up.send(msg, t.port, t.ip);
+    f.up.send(msg, t.port, t.ip, () => undefined);
   });
   sock.on('close', () => {
-    for (const s of flows.values()) s.close();
-    flows.clear();
+    for (const key of [...flows.keys()]) drop(key);
   });
   await new Promise<void>((resolve, reject) => {
     sock.once('error', reject);
@@ -180,7 +191,13 @@ export async function holdPort(
         return { mapping: { proto: 'tcp', containerPort: req.containerPort, hostIp: req.hostIp, hostPort: b.port }, close: () => b.server.close() };
       }
       const b = await bindUdp(req.hostIp, p, target);
-      return { mapping: { proto: 'udp', containerPort: req.containerPort, hostIp: req.hostIp, hostPort: b.port }, close: () => b.sock.close() };
+      return { mapping: { proto: 'udp', containerPort: req.containerPort, hostIp: req.hostIp, hostPort: b.port }, close: () => {
+          try {
+            b.sock.close();
+          } catch {
+            /* closed already */
+          }
+        } };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES') lastErr = allocatedError(req.hostIp, p);
