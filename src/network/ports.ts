@@ -1,7 +1,8 @@
 // Published ports: parsing Docker's PortBindings/ExposedPorts, holding each host port with a
 // bound socket (so nothing else can take it, and a busy port fails with Docker's "port is
 // already allocated"), and proxying connections that the NAT rules do not catch (loopback
-// with userland-proxy on).
+// with userland-proxy on). With the proxy off the socket only holds the port: a connection
+// that reaches it (the DNAT rules missed it) is reset, never forwarded.
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { invalidArgument, systemError } from '../errdefs/index.js';
@@ -85,11 +86,14 @@ export interface PortHold {
 const allocatedError = (hostIp: string, port: number): Error =>
   systemError(`Bind for ${hostIp || '0.0.0.0'}:${port} failed: port is already allocated`);
 
-async function bindTcp(hostIp: string, port: number, target: () => { ip: string; port: number } | undefined): Promise<{ server: net.Server; port: number }> {
+type Target = () => { ip: string; port: number } | undefined;
+
+async function bindTcp(hostIp: string, port: number, target: Target | undefined): Promise<{ server: net.Server; port: number }> {
   const server = net.createServer((sock) => {
-    const t = target();
+    const t = target?.();
     if (!t) {
-      sock.destroy();
+      sock.on('error', () => undefined);
+      sock.resetAndDestroy();
       return;
     }
     const up = net.connect({ host: t.ip, port: t.port });
@@ -115,7 +119,7 @@ async function bindTcp(hostIp: string, port: number, target: () => { ip: string;
   return { server, port: addr.port };
 }
 
-async function bindUdp(hostIp: string, port: number, target: () => { ip: string; port: number } | undefined): Promise<{ sock: dgram.Socket; port: number }> {
+async function bindUdp(hostIp: string, port: number, target: Target | undefined): Promise<{ sock: dgram.Socket; port: number }> {
   const v6 = hostIp.includes(':');
   const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: false });
   // userland UDP proxy: one upstream socket per client address, closed after 30 s without traffic
@@ -132,7 +136,7 @@ async function bindUdp(hostIp: string, port: number, target: () => { ip: string;
     }
   };
   sock.on('message', (msg, rinfo) => {
-    const t = target();
+    const t = target?.();
     if (!t) return;
     const key = `${rinfo.address}:${rinfo.port}`;
     let f = flows.get(key);
@@ -168,12 +172,12 @@ async function bindUdp(hostIp: string, port: number, target: () => { ip: string;
 /**
  * Bind the host side of a port request (the first free port of its range, or an ephemeral
  * one). `taken` says which ports berth already holds elsewhere; `target` gives the container
- * address connections are proxied to.
+ * address connections are proxied to, undefined: no userland proxy (the port is only held).
  */
 export async function holdPort(
   req: PortRequest,
   taken: (proto: Proto, hostIp: string, port: number) => boolean,
-  target: () => { ip: string; port: number } | undefined,
+  target: Target | undefined,
 ): Promise<PortHold> {
   const [lo, hi] = req.hostPorts;
   const candidates: number[] = [];

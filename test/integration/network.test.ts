@@ -1,7 +1,9 @@
 // Networking end to end on a real berthd: user networks (by IP, by name, aliases, embedded DNS
 // forwarding to a test resolver on 127.213.0.1), isolation, outbound NAT to an "outside"
 // namespace, -p/-P/UDP from the host, container:<id>, connect/disconnect while running, bad
-// input, the docker CLI, and recovery after kill -9. Subnets 10.213.41-44.0/24 are this file's;
+// input, the docker CLI, IPv6 networks, --internal, enable_icc=false, a second daemon with
+// userland-proxy off (DNAT from loopback and hairpin), and recovery after kill -9. Subnets
+// 10.213.41-44.0/24, 10.213.46.0/24, 10.213.48-49.0/24 and fd42:213:49::/64 are this file's;
 // every bridge, veth, netns, nft table and IPAM row it makes is gone at the end (asserted).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +22,10 @@ const SUB2 = '10.213.42.0/24';
 const OUT_HOST = '10.213.43.1';
 const OUT_NS = '10.213.43.2';
 const DNS_ADDR = '127.213.0.1';
+const SUB_INT = '10.213.46.0/24';
+const SUB_ICC = '10.213.48.0/24';
+const SUB6_V4 = '10.213.49.0/24';
+const SUB6 = 'fd42:213:49::/64';
 
 function sh(cmd: string, args: string[], input?: string): { code: number; out: string; err: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 20_000 });
@@ -38,8 +44,8 @@ function httpGet(host: string, port: number, p = '/hostname'): Promise<{ status:
   });
 }
 
-/** A shell snippet fetching http://HOST/hostname with busybox nc; prints the body. */
-const fetchCmd = (host: string): string => `printf 'GET /hostname HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${host} 80 | tail -n 1`;
+/** A shell snippet fetching http://HOST:PORT/hostname with busybox nc; prints the body. */
+const fetchCmd = (host: string, port = 80): string => `printf 'GET /hostname HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${host} ${port} | tail -n 1`;
 
 const PY = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
@@ -50,6 +56,16 @@ async function listening(ns: string, proto: 't' | 'u', port: number): Promise<vo
     await sleep(50);
   }
   throw new Error(`nothing listens on ${port} in ${ns}`);
+}
+
+/** A TCP server in a netns that accepts one connection and writes the peer's address to a file. */
+function acceptOnce(ns: string, addr: string, port: number, peerFile: string): ReturnType<typeof spawn> {
+  const py = `import socket;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('${addr}',${port}));s.listen();s.settimeout(15);c,a=s.accept();open('${peerFile}','w').write(a[0])`;
+  return spawn('ip', ['netns', 'exec', ns, PY, '-c', py], { stdio: 'ignore' });
+}
+
+function stop(child: ReturnType<typeof spawn>): void {
+  if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
 }
 
 /**
@@ -105,7 +121,7 @@ describe('networking', { skip: !ok && !process.env['CI'] ? 'needs root, nft, ip,
     await d?.cleanup();
     // a daemon that died mid-test leaves its user networks' bridges: the ones on this file's subnets go
     for (const l of sh('ip', ['-o', '-4', 'addr', 'show']).out.split('\n')) {
-      const m = /^\d+: (br-[0-9a-f]{12}) +inet 10\.213\.4[1-4]\.1\//.exec(l);
+      const m = /^\d+: (br-[0-9a-f]{12}) +inet 10\.213\.(4[1-4]|46|48|49)\.1\//.exec(l);
       if (m?.[1]) sh('ip', ['link', 'del', m[1]]);
     }
     sh('ip', ['link', 'del', outVeth]);
@@ -168,8 +184,7 @@ describe('networking', { skip: !ok && !process.env['CI'] ? 'needs root, nft, ip,
     assert.equal(iso.stdout.trim(), 'blocked');
     // outbound NAT: the outside namespace sees the host's address, not the container's
     const peerFile = path.join(d.root, 'peer');
-    const py = `import socket;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('${OUT_NS}',9000));s.listen();s.settimeout(15);c,a=s.accept();open('${peerFile}','w').write(a[0])`;
-    const server = spawn('ip', ['netns', 'exec', outNs, PY, '-c', py], { stdio: 'ignore' });
+    const server = acceptOnce(outNs, OUT_NS, 9000, peerFile);
     try {
       await listening(outNs, 't', 9000);
       const out = await d.berth(['run', '--rm', '--network', 'n1', '--dns', DNS_ADDR, 'busybox', 'sh', '-c', `echo hello | nc -w 2 ${OUT_NS} 9000; echo rc=$?`]);
@@ -177,7 +192,7 @@ describe('networking', { skip: !ok && !process.env['CI'] ? 'needs root, nft, ip,
       for (let i = 0; i < 30 && !fs.existsSync(peerFile); i++) await sleep(100);
       assert.equal(fs.readFileSync(peerFile, 'utf8'), OUT_HOST);
     } finally {
-      if (server.exitCode === null && server.pid) process.kill(server.pid, 'SIGKILL');
+      stop(server);
     }
     // a renamed container answers to its new name only (Docker renames the sandbox's DNS names)
     assert.equal((await d.berth(['rename', 'web', 'web-renamed'])).code, 0);
@@ -206,6 +221,11 @@ describe('networking', { skip: !ok && !process.env['CI'] ? 'needs root, nft, ip,
     assert.equal((await httpGet(gw, 18481)).body.trim(), hostname);
     const port = await d.berth(['port', 'pub']);
     assert.match(port.stdout, /^80\/tcp -> 0\.0\.0\.0:18481$/m);
+    // published without a host IP, berthd binds IPv4 only: that is all inspect, port and ps show
+    assert.doesNotMatch(port.stdout, /::/, port.stdout);
+    assert.deepEqual(pubInfo.NetworkSettings.Ports['80/tcp'], [{ HostIp: '0.0.0.0', HostPort: '18481' }]);
+    const summary = (await d.request('GET', '/containers/json?filters=' + encodeURIComponent(JSON.stringify({ name: ['pub'] })))).json()[0];
+    assert.deepEqual(summary.Ports.filter((p: { PrivatePort: number }) => p.PrivatePort === 80), [{ IP: '0.0.0.0', PrivatePort: 80, PublicPort: 18481, Type: 'tcp' }]);
     const ephemeral = /^8080\/tcp -> 0\.0\.0\.0:(\d+)$/m.exec(port.stdout);
     assert.ok(ephemeral, port.stdout);
     assert.match(port.stdout, /^5353\/udp -> 127\.0\.0\.1:18482$/m);
@@ -287,6 +307,134 @@ describe('networking', { skip: !ok && !process.env['CI'] ? 'needs root, nft, ip,
     assert.match(rmBusy.stderr, /has active endpoints/);
     assert.equal((await d.docker(['rm', '-f', 'dweb'])).code, 0);
     assert.equal((await d.docker(['network', 'rm', 'dn'])).code, 0);
+  });
+
+  it('gives containers IPv6 addresses on an --ipv6 network (ULA); they reach each other by address and name', async (t) => {
+    if (!need(t, ok, 'root, nft, ip, crun')) return;
+    const mk = await d.berth(['network', 'create', '--ipv6', '--subnet', SUB6_V4, '--subnet', SUB6, 'n6']);
+    assert.equal(mk.code, 0, mk.stderr);
+    try {
+      const net = (await d.request('GET', '/networks/n6')).json();
+      assert.equal(net.EnableIPv6, true);
+      assert.deepEqual(net.IPAM.Config, [{ Subnet: SUB6_V4, Gateway: '10.213.49.1' }, { Subnet: SUB6, Gateway: 'fd42:213:49::1' }]);
+      const a = await d.berth(['run', '-d', '--name', 'v6a', '--network', 'n6', '--dns', '127.0.0.1', 'busybox', 'sleep', '300']);
+      assert.equal(a.code, 0, a.stderr);
+      const ep = (await d.request('GET', '/containers/v6a/json')).json().NetworkSettings.Networks.n6;
+      assert.equal(ep.GlobalIPv6Address, 'fd42:213:49::2');
+      assert.equal(ep.GlobalIPv6PrefixLen, 64);
+      assert.equal(ep.IPv6Gateway, 'fd42:213:49::1');
+      assert.equal(ep.IPAddress, '10.213.49.2');
+      const inside = await d.berth(['exec', 'v6a', 'sh', '-c', 'ip -6 addr show dev eth0; ip -6 route show default']);
+      assert.match(inside.stdout, /inet6 fd42:213:49::2\/64/, inside.stdout);
+      assert.match(inside.stdout, /default via fd42:213:49::1 dev eth0/, inside.stdout);
+      // a second container: its own address, ping6 to the first by address and by name (AAAA from the embedded DNS)
+      const b = await d.berth(['run', '--rm', '--network', 'n6', '--dns', '127.0.0.1', 'busybox', 'sh', '-c', 'ip -6 addr show dev eth0 && ping6 -c 1 -W 5 fd42:213:49::2 && ping6 -c 1 -W 5 v6a && nslookup -type=AAAA v6a'], { timeoutMs: 60_000 });
+      assert.equal(b.code, 0, b.stdout + b.stderr);
+      assert.match(b.stdout, /inet6 fd42:213:49::3\/64/);
+      assert.match(b.stdout, /1 packets received/);
+      assert.match(b.stdout, /Address: fd42:213:49::2/);
+      // the gateway (the bridge's own IPv6 address) answers too, and the ip6 table masquerades the subnet
+      const gw = await d.berth(['exec', 'v6a', 'ping6', '-c', '1', '-W', '5', 'fd42:213:49::1']);
+      assert.equal(gw.code, 0, gw.stdout + gw.stderr);
+      assert.match(sh('nft', ['list', 'chain', 'ip6', table, 'postrouting']).out, /ip6 saddr fd42:213:49::\/64 oifname != .* masquerade/);
+    } finally {
+      await d.berth(['rm', '-f', 'v6a']);
+      assert.equal((await d.berth(['network', 'rm', 'n6'])).code, 0);
+    }
+    // no IPv6 network left: no ip6 table
+    assert.notEqual(sh('nft', ['list', 'table', 'ip6', table]).code, 0);
+  });
+
+  it('keeps an --internal network inside: no outbound, no published ports, containers still reach each other', async (t) => {
+    if (!need(t, ok, 'root, nft, ip, crun')) return;
+    assert.equal((await d.berth(['network', 'create', '--internal', '--subnet', SUB_INT, 'nint'])).code, 0);
+    const peerFile = path.join(d.root, 'peer-int');
+    const server = acceptOnce(outNs, OUT_NS, 9001, peerFile);
+    try {
+      const web = await d.berth(['run', '-d', '--name', 'iweb', '--network', 'nint', '-p', '18490:80', '--dns', '127.0.0.1', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+      assert.equal(web.code, 0, web.stderr);
+      const info = (await d.request('GET', '/containers/iweb/json')).json();
+      assert.equal(info.NetworkSettings.Networks.nint.Gateway, '', 'no gateway on an internal network');
+      // Docker does not program external connectivity on internal networks: nothing published
+      assert.deepEqual(info.NetworkSettings.Ports, { '80/tcp': null });
+      assert.equal((await d.berth(['port', 'iweb'])).stdout.trim(), '');
+      await sleep(200);
+      await assert.rejects(httpGet('127.0.0.1', 18490));
+      await assert.rejects(httpGet('10.213.46.1', 18490));
+      // containers on the network reach each other
+      const peer = await d.berth(['run', '--rm', '--network', 'nint', '--dns', '127.0.0.1', 'busybox', 'sh', '-c', `${fetchCmd(info.NetworkSettings.Networks.nint.IPAddress)}; ip route`]);
+      assert.ok(peer.stdout.includes(info.Config.Hostname as string), peer.stdout + peer.stderr);
+      assert.doesNotMatch(peer.stdout, /default/);
+      // no outbound, not even with a default route added by hand (the forward chain drops it)
+      await listening(outNs, 't', 9001);
+      const out = await d.berth(['run', '--rm', '--network', 'nint', '--cap-add', 'NET_ADMIN', '--dns', '127.0.0.1', 'busybox', 'sh', '-c', `ip route add default via 10.213.46.1 && echo hello | nc -w 2 ${OUT_NS} 9001; echo rc=$?`]);
+      assert.match(out.stdout, /rc=[1-9]/, out.stdout + out.stderr);
+      await sleep(300);
+      assert.equal(fs.existsSync(peerFile), false, 'the outside saw a connection from an internal network');
+    } finally {
+      stop(server);
+      await d.berth(['rm', '-f', 'iweb']);
+      await d.berth(['network', 'rm', 'nint']);
+    }
+  });
+
+  it('separates containers on a network with enable_icc=false, but not from the host or published ports', async (t) => {
+    if (!need(t, ok, 'root, nft, ip, crun')) return;
+    assert.equal((await d.berth(['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=false', '--subnet', SUB_ICC, 'nicc'])).code, 0);
+    try {
+      const web = await d.berth(['run', '-d', '--name', 'icc-web', '--network', 'nicc', '-p', '18491:80', '--dns', '127.0.0.1', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+      assert.equal(web.code, 0, web.stderr);
+      const info = (await d.request('GET', '/containers/icc-web/json')).json();
+      const ip = info.NetworkSettings.Networks.nicc.IPAddress as string;
+      const hostname = info.Config.Hostname as string;
+      const other = await d.berth(['run', '--rm', '--network', 'nicc', '--dns', '127.0.0.1', 'busybox', 'sh', '-c', `${fetchCmd(ip)}; ping -c 1 -W 2 ${ip} >/dev/null 2>&1 && echo ping-ok; echo done`]);
+      assert.equal(other.stdout.trim(), 'done', `a container reached its neighbour: ${other.stdout}`);
+      // the host still reaches the container, directly and through the published port
+      await sleep(200);
+      assert.equal((await httpGet(ip, 80)).body.trim(), hostname);
+      assert.equal((await httpGet('127.0.0.1', 18491)).body.trim(), hostname);
+      assert.equal((await httpGet('10.213.48.1', 18491)).body.trim(), hostname);
+      // and a network with icc on is not affected: n1 still connects its containers (first test)
+      assert.match(sh('nft', ['list', 'chain', 'ip', table, 'forward']).out, /iifname "[^"]+" oifname "[^"]+" drop/);
+    } finally {
+      await d.berth(['rm', '-f', 'icc-web']);
+      await d.berth(['network', 'rm', 'nicc']);
+    }
+  });
+
+  it('with userland-proxy off, publishes ports by DNAT alone: from loopback, the host address and containers (hairpin)', async (t) => {
+    if (!need(t, ok, 'root, nft, ip, crun')) return;
+    const d2 = await startDaemon({ config: { 'userland-proxy': false } });
+    try {
+      await importBusybox(d2);
+      const br = d2.bridgeName();
+      const gw = (await d2.request('GET', '/networks/bridge')).json().IPAM.Config[0].Gateway as string;
+      const r = await d2.berth(['run', '-d', '--name', 'nweb', '-p', '18492:80', '-p', '127.0.0.1:18493:80', '--dns', '127.0.0.1', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+      assert.equal(r.code, 0, r.stderr);
+      const info = (await d2.request('GET', '/containers/nweb/json')).json();
+      const hostname = info.Config.Hostname as string;
+      assert.equal(fs.readFileSync(`/proc/sys/net/ipv4/conf/${br}/route_localnet`, 'utf8').trim(), '1');
+      const veth = fs.readdirSync(`/sys/class/net/${br}/brif`);
+      assert.equal(veth.length, 1);
+      assert.equal(fs.readFileSync(`/sys/class/net/${br}/brif/${veth[0]}/hairpin_mode`, 'utf8').trim(), '1');
+      await sleep(200);
+      // berthd holds the ports but does not proxy: these work only through the nft DNAT rules
+      assert.equal((await httpGet('127.0.0.1', 18492)).body.trim(), hostname);
+      assert.equal((await httpGet('127.0.0.1', 18493)).body.trim(), hostname);
+      assert.equal((await httpGet(gw, 18492)).body.trim(), hostname);
+      await assert.rejects(httpGet(gw, 18493), 'a port published on 127.0.0.1 is not reachable on other addresses');
+      // another container, and the container itself (hairpin), through the host's address
+      const other = await d2.berth(['run', '--rm', '--dns', '127.0.0.1', 'busybox', 'sh', '-c', fetchCmd(gw, 18492)]);
+      assert.equal(other.stdout.trim(), hostname, other.stderr);
+      const self = await d2.berth(['exec', 'nweb', 'sh', '-c', fetchCmd(gw, 18492)]);
+      assert.equal(self.stdout.trim(), hostname, self.stderr);
+      const port = await d2.berth(['port', 'nweb']);
+      assert.match(port.stdout, /^80\/tcp -> 0\.0\.0\.0:18492$/m);
+      assert.match(port.stdout, /^80\/tcp -> 127\.0\.0\.1:18493$/m);
+      assert.doesNotMatch(port.stdout, /::/);
+    } finally {
+      await d2.cleanup();
+    }
   });
 
   it('keeps addresses, ports and DNS across kill -9 of berthd and cleans up what died meanwhile', async (t) => {

@@ -63,6 +63,14 @@ interface ContainerLike {
   state: { status: string; pid: number };
 }
 
+/**
+ * The address a published port is really bound on. Without a host IP berthd binds (and DNATs)
+ * IPv4 only, so it is 0.0.0.0 alone, not Docker's 0.0.0.0 plus :: (ports.ts).
+ */
+function boundIp(hostIp: string): string {
+  return hostIp === '' ? '0.0.0.0' : hostIp;
+}
+
 function portsMap(sb: SandboxState | undefined, c: ContainerLike, exposed: Record<string, object> | null | undefined): NetworkSettings['Ports'] {
   const out: NetworkSettings['Ports'] = {};
   const running = c.state.status === 'running' || c.state.status === 'paused';
@@ -72,8 +80,7 @@ function portsMap(sb: SandboxState | undefined, c: ContainerLike, exposed: Recor
   for (const p of sb?.ports ?? []) {
     const key = `${p.containerPort}/${p.proto}`;
     const list = out[key] ?? [];
-    const ips = p.hostIp === '' ? ['0.0.0.0', '::'] : [p.hostIp];
-    for (const ip of ips) list.push({ HostIp: ip, HostPort: String(p.hostPort) });
+    list.push({ HostIp: boundIp(p.hostIp), HostPort: String(p.hostPort) });
     out[key] = list;
   }
   return out;
@@ -139,7 +146,7 @@ export function summaryPorts(svc: NetworkService, c: ContainerLike & { config: {
   const published = new Set<string>();
   for (const p of sb?.ports ?? []) {
     published.add(`${p.containerPort}/${p.proto}`);
-    for (const ip of p.hostIp === '' ? ['0.0.0.0', '::'] : [p.hostIp]) out.push({ IP: ip, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto });
+    out.push({ IP: boundIp(p.hostIp), PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto });
   }
   for (const k of Object.keys(c.config.ExposedPorts ?? {})) {
     const [port = '0', proto = 'tcp'] = k.split('/');

@@ -289,6 +289,8 @@ export class NetworkService implements NetworkAttacher {
     if (lines.length > 0) await ipBatch(lines);
     for (const n of nets) {
       if (!this.#s.userlandProxy) writeSysctl(`net/ipv4/conf/${n.bridge}/route_localnet`, '1');
+      // also when a restart recreates the bridge of an IPv6 network
+      if (n.enableIPv6) writeSysctl(`net/ipv6/conf/${n.bridge}/disable_ipv6`, '0');
     }
   }
 
@@ -499,7 +501,6 @@ export class NetworkService implements NetworkAttacher {
       this.#nets.set(id, rec);
       try {
         await this.#ensureBridges([rec]);
-        if (enableIPv6) writeSysctl(`net/ipv6/conf/${bridge}/disable_ipv6`, '0');
         await this.#nft.apply();
         if (this.#hasDns(rec)) await this.#serveDns(rec);
         this.#store.saveNetwork(rec);
@@ -711,7 +712,9 @@ export class NetworkService implements NetworkAttacher {
     const lines = this.#sandboxLines(sb);
     sb.upstreams = this.#upstreamsFor(c);
     const reqs = portRequests(c.hostConfig.PortBindings, c.config.ExposedPorts, c.hostConfig.PublishAllPorts === true);
-    const portNet = sb.endpoints.find((e) => this.#nets.get(e.networkId)?.driver === 'bridge');
+    // ports go to the first bridge network with external connectivity: as Docker, nothing is
+    // published for a container whose bridge networks are all internal
+    const portNet = sb.endpoints.find((e) => this.#isPortNet(e));
     const pooled = this.#pool.take();
     sb.netns = pooled?.name ?? this.#pool.newName();
     mark('allocated');
@@ -846,10 +849,11 @@ export class NetworkService implements NetworkAttacher {
     for (const r of reqs) {
       const target = (): { ip: string; port: number } | undefined => {
         const s = this.#sandboxes.get(sb.containerId);
-        const e = s?.endpoints.find((x) => this.#nets.get(x.networkId)?.driver === 'bridge' && x.ip);
+        const e = s?.endpoints.find((x) => this.#isPortNet(x));
         return e ? { ip: e.ip, port: r.containerPort } : undefined;
       };
-      const h = await holdPort(r, (proto, ip, port) => this.#portTaken(sb.containerId, proto, ip, port) && !mine.has(`${proto}/${ip}/${port}`), target);
+      // userland-proxy off: the socket only holds the port, DNAT (loopback included) does the rest
+      const h = await holdPort(r, (proto, ip, port) => this.#portTaken(sb.containerId, proto, ip, port) && !mine.has(`${proto}/${ip}/${port}`), this.#s.userlandProxy ? target : undefined);
       held.push(h);
       out.push(h.mapping);
     }
@@ -862,6 +866,12 @@ export class NetworkService implements NetworkAttacher {
       if (s.ports.some((p) => p.proto === proto && p.hostPort === port && (p.hostIp === hostIp || p.hostIp === '' || hostIp === '' || p.hostIp === '0.0.0.0' || hostIp === '0.0.0.0'))) return true;
     }
     return false;
+  }
+
+  /** An endpoint published ports are DNATed/proxied to: on a bridge network that is not internal. */
+  #isPortNet(e: EndpointState): boolean {
+    const n = this.#nets.get(e.networkId);
+    return n?.driver === 'bridge' && !n.internal && e.ip !== '';
   }
 
   #upstreamsFor(c: AttachContainer): string[] {
@@ -1071,7 +1081,7 @@ export class NetworkService implements NetworkAttacher {
       }));
     const ports = [];
     for (const s of this.#sandboxes.values()) {
-      const e = s.endpoints.find((x) => this.#nets.get(x.networkId)?.driver === 'bridge' && x.ip);
+      const e = s.endpoints.find((x) => this.#isPortNet(x));
       if (!e) continue;
       for (const p of s.ports) ports.push({ proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, containerIp: e.ip, containerPort: p.containerPort });
     }
