@@ -27,6 +27,24 @@ export interface RuntimeTableInfo {
 
 const UNIFIED_CONTROLLERS = '/sys/fs/cgroup/unified/cgroup.controllers';
 
+/**
+ * libexec/crun-unshare's command, run by conmon without the script: one /bin/sh exec less per
+ * create (3 ms of CPU here). Keep it the same as the script's last line.
+ */
+const CRUN_UNSHARE = [
+  '-m', '--propagation', 'private', '/bin/sh', '-c',
+  'mount -t tmpfs -o size=64k,mode=755 crun-unshare /sys/fs/cgroup/unified 2>/dev/null || umount -l /sys/fs/cgroup/unified 2>/dev/null; exec "$@"',
+  'crun-unshare',
+];
+
+/** conmon's -r and --runtime-arg for a runtime: itself, or behind its wrapper. */
+function createCommand(e: RuntimeEntry, args: string[]): { createPath: string; createArgs: string[] } {
+  if (!e.wrapper) return { createPath: e.path, createArgs: args };
+  const unshare = path.basename(e.wrapper) === 'crun-unshare' ? findBinary('unshare') : undefined;
+  if (unshare) return { createPath: unshare, createArgs: [...CRUN_UNSHARE, e.path, ...args] };
+  return { createPath: e.wrapper, createArgs: [e.path, ...args] };
+}
+
 export class RuntimeTable {
   readonly defaultRuntime: string;
   readonly #entries: Map<string, RuntimeEntry>;
@@ -58,8 +76,7 @@ export class RuntimeTable {
       name: e.name,
       path: e.path,
       args,
-      createPath: e.wrapper ?? e.path,
-      createArgs: e.wrapper ? [e.path, ...args] : args,
+      ...createCommand(e, args),
       root,
     };
   }
