@@ -1,6 +1,7 @@
 // A thin wrapper over an OCI runtime's command line (crun/runc): start, kill, delete, state,
 // pause, resume, exec. `create` is conmon's job (see conmon.ts).
 import { spawnPool } from './spawn-pool.js';
+import { isCrun, startNeedsRuntime, startThroughFifo } from './crun.js';
 import { BerthError, notFound, systemError } from '../errdefs/index.js';
 import type { RuntimeHandle } from '../daemon/containers/types.js';
 
@@ -47,7 +48,12 @@ export class OciRuntime {
     return runCommand(this.handle.path, [...this.handle.args, sub, ...args], { timeoutMs });
   }
 
-  async start(id: string): Promise<void> {
+  /**
+   * Start a created container. With crun and a spec that needs nothing more from `crun start`
+   * (crun.ts), the exec FIFO is released directly instead of running crun.
+   */
+  async start(id: string, spec?: Record<string, unknown>): Promise<void> {
+    if (spec !== undefined && isCrun(this.handle) && !startNeedsRuntime(spec) && (await startThroughFifo(this.handle, id))) return;
     const r = await this.#run('start', [id]);
     if (r.code !== 0) throw runtimeError(this.handle, 'start', r);
   }

@@ -18,6 +18,7 @@ import { buildSpec, DEFAULT_PATH_ENV, DEFAULT_SHM_SIZE, DEFAULT_MASKED_PATHS, DE
 import { resolveUser } from '../../runtime/user.js';
 import { writeEtcFiles } from '../../runtime/etc-files.js';
 import { parseSignal } from '../../runtime/signals.js';
+import type { CrunSeccompCache } from '../../runtime/crun.js';
 import { ContainerStore } from './store.js';
 import { normalizeName, randomName } from './names.js';
 import { HealthMonitor, probeCommand, validateHealthConfig } from './health.js';
@@ -73,6 +74,8 @@ export interface ContainerServiceOptions {
   network?: NetworkAttacher;
   /** limits, seccomp, capabilities, namespace modes, userns-remap (runtime/security) */
   security?: SecurityPolicy;
+  /** crun's compiled seccomp filters, reused across creates (runtime/crun.ts) */
+  crunSeccomp?: CrunSeccompCache;
 }
 
 export interface CreateOptions {
@@ -670,6 +673,7 @@ export class ContainerService implements ContainerBackend {
           }
         }
       }
+      const seccompKey = this.#o.crunSeccomp?.apply(rec.runtime, spec);
       fs.writeFileSync(rec.paths.configJson, JSON.stringify(spec));
       mark('spec');
       const started = await launchConmon({
@@ -685,6 +689,7 @@ export class ContainerService implements ContainerBackend {
         ...(rec.hostConfig.LogConfig?.Config?.['max-size'] ? { logSizeMax: parseSize(rec.hostConfig.LogConfig.Config['max-size']) } : {}),
       });
       created = true;
+      if (seccompKey !== undefined) this.#o.crunSeccomp?.learn(rec.runtime, rec.id, seccompKey);
       mark('created');
       rec.state = {
         ...rec.state,
@@ -709,7 +714,7 @@ export class ContainerService implements ContainerBackend {
         ]);
       }
       mark('hooks');
-      await rt.start(rec.id);
+      await rt.start(rec.id, spec);
       mark('started');
       this.#startedAtMs.set(rec.id, Date.now());
       this.#save(rec);

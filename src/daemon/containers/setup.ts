@@ -7,7 +7,9 @@ import type { ImageResolver, ImageUsage } from '../images/types.js';
 import type { SystemProviders } from '../system.js';
 import type { MetadataDb } from '../../store/metadata/db.js';
 import type { RootfsMounter } from '../../store/snapshots/types.js';
+import path from 'node:path';
 import { defaultLibexecDir, findInitBinary, probeRuntimes, type RuntimeTable } from '../../runtime/probe.js';
+import { CrunSeccompCache } from '../../runtime/crun.js';
 import { ContainerService } from './service.js';
 import type { MountResolver } from '../volumes/types.js';
 import type { NetworkAttacher } from '../networks/types.js';
@@ -62,6 +64,7 @@ export async function setupContainers(o: {
     defaultUlimits: ulimits,
     dns: { servers: list('dns'), search: list('dns-search'), options: list('dns-opts') },
     shutdownTimeout: o.config.shutdownTimeout,
+    crunSeccomp: new CrunSeccompCache(path.join(o.config.execRoot, 'seccomp-bpf')),
     ...(o.mounts ? { mounts: o.mounts } : {}),
     ...(o.network ? { network: o.network } : {}),
     ...(o.security ? { security: o.security } : {}),
