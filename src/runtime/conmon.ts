@@ -119,11 +119,11 @@ export function readExitStatus(paths: ContainerPaths): { code: number; at: Date;
 
 /** Remove what conmon leaves behind (exit file, socket symlink, FIFOs, persist files). */
 export async function cleanupConmon(paths: ContainerPaths, socketLink: string): Promise<void> {
+  // all plain files, FIFOs, sockets or symlinks: one unlink each (fsp.rm would lstat first)
+  const unlink = (f: string): Promise<void> => fsp.unlink(f).catch(() => undefined);
   // the socket goes before the symlink to its directory
-  await fsp.rm(paths.attachSocket, { force: true }).catch(() => undefined);
+  await unlink(paths.attachSocket);
   await Promise.all(
-    [paths.exitFile, `${paths.bundle}/attach`, socketLink, paths.ctlFifo, paths.winszFifo, `${paths.persistDir}/exit`, `${paths.persistDir}/oom`, `${paths.bundle}/oom`, paths.pidFile, paths.conmonPidFile].map((f) =>
-      fsp.rm(f, { force: true }).catch(() => undefined),
-    ),
+    [paths.exitFile, `${paths.bundle}/attach`, socketLink, paths.ctlFifo, paths.winszFifo, `${paths.persistDir}/exit`, `${paths.persistDir}/oom`, `${paths.bundle}/oom`, paths.pidFile, paths.conmonPidFile].map(unlink),
   );
 }

@@ -791,13 +791,26 @@ export class ContainerService implements ContainerBackend {
     const status = readExitStatus(rec.paths);
     this.#health.get(rec.id)?.stop();
     this.#health.delete(rec.id);
-    // conmon exits right after writing the status; let it go before cleaning up after it
-    for (let i = 0; i < 100 && pidAlive(rec.state.conmonPid) && this.#isConmon(rec.state.conmonPid); i++) await sleep(10);
+    const t0 = performance.now();
+    const marks: Record<string, number> = {};
+    const mark = (k: string): void => {
+      marks[k] = Math.round(performance.now() - t0);
+    };
+    // conmon exits right after writing the status; its files go once it has. It has drained and
+    // synced the log and closed the attach streams before writing the status, and it holds
+    // neither the runtime state nor the rootfs: those are cleaned up while it exits.
+    const conmonGone = this.#conmonGone(rec.state.conmonPid);
     const rt = new OciRuntime(rec.runtime);
-    await rt.delete(rec.id, true).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'runtime delete failed'));
+    const deleted = rt.delete(rec.id, true).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'runtime delete failed'));
     await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'unmount failed'));
+    mark('unmounted');
     if (rec.mounts) await this.#o.mounts?.teardown(rec.id, rec.mounts);
     await this.#o.network?.release(rec.id).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'network release failed'));
+    mark('released');
+    await deleted;
+    mark('deleted');
+    await conmonGone;
+    mark('conmon');
     await cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
     const code = status ? status.code : 255;
     if (!status) this.#log.warn({ id: shortId(rec.id), fromBoot: o.fromBoot, exitFile: rec.paths.exitFile }, 'container exited without an exit status from conmon');
@@ -813,9 +826,17 @@ export class ContainerService implements ContainerBackend {
       finishedAt: (status?.at ?? new Date()).toISOString(),
     };
     this.#save(rec);
+    mark('saved');
+    this.#log.debug({ id: shortId(rec.id), ms: marks }, 'container exit recorded');
     if (oom) this.#event(rec, 'oom');
     const startedMs = this.#startedAtMs.get(rec.id) ?? Date.parse(rec.state.startedAt);
     this.#event(rec, 'die', { exitCode: String(code), execDuration: String(Math.max(0, Math.round((Date.now() - startedMs) / 1000))) });
+  }
+
+  /** Wait (at most about a second) until conmon has exited; it usually has within a few ms. */
+  async #conmonGone(pid: number): Promise<void> {
+    if (!pidAlive(pid) || !this.#isConmon(pid)) return;
+    for (let waited = 0, step = 1; waited < 1000 && pidAlive(pid); waited += step, step = Math.min(step * 2, 10)) await sleep(step);
   }
 
   #shouldRestart(rec: ContainerRecord): boolean {
@@ -1054,15 +1075,25 @@ export class ContainerService implements ContainerBackend {
     rec.state.status = 'removing';
     this.#health.get(rec.id)?.stop();
     this.#health.delete(rec.id);
+    const t0 = performance.now();
+    const marks: Record<string, number> = {};
+    const mark = (k: string): void => {
+      marks[k] = Math.round(performance.now() - t0);
+    };
     // after a recorded exit the runtime state is gone already: skip a runtime call
     if (fs.existsSync(path.join(rec.runtime.root, rec.id))) await new OciRuntime(rec.runtime).delete(rec.id, true).catch(() => undefined);
     await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch(() => undefined);
+    mark('unmounted');
     if (rec.mounts) await this.#o.mounts?.release(rec.id, rec.mounts, { removeAnonymous: removeVolumes });
     await this.#o.network?.forget(rec.id).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'network release failed'));
     await cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
+    mark('released');
     await fsp.rm(rec.paths.dir, { recursive: true, force: true, maxRetries: 3 });
+    mark('files');
     this.#removeCgroups(rec);
     this.#store.delete(rec.id);
+    mark('saved');
+    this.#log.debug({ id: shortId(rec.id), ms: marks }, 'container removed');
     this.#byId.delete(rec.id);
     this.#hooks.delete(rec.id);
     this.#startedAtMs.delete(rec.id);
