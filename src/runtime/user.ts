@@ -28,6 +28,8 @@ function readLines(file: string): string[][] {
 function inRoot(rootfs: string, p: string): string {
   const full = path.join(rootfs, p);
   try {
+    // lstat first: a failed readlink of a regular file costs an exception with a stack trace
+    if (!fs.lstatSync(full, { throwIfNoEntry: false })?.isSymbolicLink()) return full;
     const target = fs.readlinkSync(full);
     return path.join(rootfs, path.isAbsolute(target) ? target : path.join(path.dirname(p), target));
   } catch {
