@@ -1,15 +1,17 @@
 // bench/pull-push: berth's distribution client against a local registry.
 //   node_modules/node/bin/node bench/pull-push/run.mjs [--mb 250] [--runs N] [--berthd DIR]...
-//       [--timeline] [--prof DIR] [--image DIR]                       (or bench/pull-push/run)
+//       [--timeline] [--prof DIR] [--image DIR] [--node-options '...'] [--logs DIR]
 // Builds a five-layer image of about 250 MB uncompressed (the busybox rootfs plus generated
 // files of mixed sizes and compressibility, gzip layers), serves it from Debian's docker-registry
-// on 127.0.0.1, then measures: a cold pull with berth (wall time, MB/s, berthd's RSS sampled
-// every 10 ms: baseline, peak, growth), and a push of the pulled image to an empty registry.
+// on 127.0.0.1, then measures: a cold pull with berth (wall time, MB/s, berthd's CPU time, its
+// RSS sampled every 10 ms: baseline, peak, growth), and a push of the pulled image to an empty
+// registry.
 // --runs N repeats that N times (a fresh berthd and data root each time, one image build) and
 // prints the median; --berthd DIR (repeatable) runs the berthd of another checkout or build
 // (DIR/bin/berthd), the trees taking turns run by run, so a before/after comparison shares one
 // session of this shared machine; --prof DIR writes CPU profiles of berthd (and its workers);
-// --image DIR keeps the generated image in DIR and reuses it next time.
+// --image DIR keeps the generated image in DIR and reuses it next time; --node-options sets
+// berthd's NODE_OPTIONS (say --trace-gc) and --logs DIR keeps each run's berthd log.
 // Needs root, a built tree (npm run build), docker-registry and busybox-static.
 // Removes everything it started (registries and berthd by PID, temp dirs). dockerd and podman
 // are not installed on this machine, so there is no side-by-side comparison.
@@ -36,6 +38,9 @@ if (TREES.length === 0) TREES.push(REPO);
 /** keep the generated image here and reuse it in later runs (saves the build: half a minute) */
 const IMAGE = args.includes('--image') ? path.resolve(opt('--image')) : undefined;
 const PROF = args.includes('--prof') ? path.resolve(opt('--prof')) : undefined;
+/** --node-options '...': NODE_OPTIONS for berthd (e.g. --trace-gc); --logs DIR keeps berthd's log of each run */
+const NODE_OPTS = opt('--node-options', '');
+const LOGS = args.includes('--logs') ? path.resolve(opt('--logs')) : undefined;
 if (process.getuid?.() !== 0) {
   console.error('pull-push: needs root');
   process.exit(1);
@@ -197,6 +202,12 @@ function request(method, p, headers = {}) {
   });
 }
 
+/** CPU seconds (user + system, all threads) used by a process so far. */
+function cpuSeconds(pid) {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 function rssKb(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : 0;
@@ -209,6 +220,7 @@ async function startBerthd(tree, dir) {
   fs.writeFileSync(cfg, '{}');
   const log = fs.openSync(path.join(dir, 'berthd.log'), 'a');
   const env = { ...process.env, HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9' };
+  if (NODE_OPTS) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} ${NODE_OPTS}`;
   if (PROF) {
     fs.mkdirSync(PROF, { recursive: true });
     env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${PROF}`;
@@ -242,12 +254,14 @@ async function measure(fn) {
       await sleep(10);
     }
   })();
+  const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
   const result = await fn();
   const ms = performance.now() - t0;
+  const cpu = cpuSeconds(pid) - cpu0;
   stop = true;
   await sampler;
-  return { ms, base, peak, result };
+  return { ms, cpu, base, peak, result };
 }
 
 async function stopBerthd() {
@@ -298,6 +312,10 @@ async function once(tree, n, src) {
     return { pull, push };
   } finally {
     await stopBerthd();
+    if (LOGS) {
+      fs.mkdirSync(LOGS, { recursive: true });
+      fs.copyFileSync(path.join(dir, 'berthd.log'), path.join(LOGS, `berthd-${n}.log`));
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -317,7 +335,7 @@ async function main() {
     for (const tree of TREES) {
       const r = await once(tree, `${n}-${TREES.indexOf(tree)}`, src);
       results.get(tree).push(r);
-      if (RUNS > 1 || TREES.length > 1) console.log(`run ${n + 1} ${tree}: pull ${(r.pull.ms / 1000).toFixed(2)} s, RSS +${((r.pull.peak - r.pull.base) / 1024).toFixed(1)} MB; push ${(r.push.ms / 1000).toFixed(2)} s, RSS +${((r.push.peak - r.push.base) / 1024).toFixed(1)} MB`);
+      if (RUNS > 1 || TREES.length > 1) console.log(`run ${n + 1} ${tree}: pull ${(r.pull.ms / 1000).toFixed(2)} s (berthd CPU ${r.pull.cpu.toFixed(2)} s), RSS +${((r.pull.peak - r.pull.base) / 1024).toFixed(1)} MB; push ${(r.push.ms / 1000).toFixed(2)} s, RSS +${((r.push.peak - r.push.base) / 1024).toFixed(1)} MB`);
     }
   }
   console.log(`image                        5 layers, ${mb(tarBytes).toFixed(1)} MB uncompressed, ${mb(blobBytes).toFixed(1)} MB gzip`);
@@ -333,6 +351,7 @@ function report(tree, runs, tarBytes, blobBytes) {
   if (TREES.length > 1) console.log(`--- ${tree}`);
   const rows = [
     ['cold pull', `${m}${(pullMs / 1000).toFixed(2)} s  (${(mb(blobBytes) / (pullMs / 1000)).toFixed(1)} MB/s compressed, ${(mb(tarBytes) / (pullMs / 1000)).toFixed(1)} MB/s unpacked)`],
+    ['berthd CPU during pull', `${m}${med((r) => r.pull.cpu).toFixed(2)} s (user + system, all threads; less sensitive to other load than wall time)`],
     ['berthd RSS during pull', `${m}${(med((r) => r.pull.base) / 1024).toFixed(1)} MB before, ${(med((r) => r.pull.peak) / 1024).toFixed(1)} MB peak, +${(med((r) => r.pull.peak - r.pull.base) / 1024).toFixed(1)} MB`],
     ['push to an empty registry', `${m}${(pushMs / 1000).toFixed(2)} s  (${(mb(blobBytes) / (pushMs / 1000)).toFixed(1)} MB/s)`],
     ['berthd RSS during push', `${m}${(med((r) => r.push.base) / 1024).toFixed(1)} MB before, ${(med((r) => r.push.peak) / 1024).toFixed(1)} MB peak, +${(med((r) => r.push.peak - r.push.base) / 1024).toFixed(1)} MB`],

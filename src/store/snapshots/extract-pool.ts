@@ -1,13 +1,14 @@
 // Layer extraction off the main thread. Decompression, the diff-ID hash, tar parsing and the
 // file writes of an unpack (extract.ts) cost seconds of CPU per 250 MB of layers; on the main
 // thread they slowed the downloads feeding them and every other request. The pool runs them in
-// worker threads (extract-worker.ts). The main thread reads the source, copies it into 256 KiB
-// batches and transfers them (no second copy), with flow control: at most CREDITS batches per
-// job are in flight, so the source is paced by the unpack as a pipeline would be.
+// worker threads (extract-worker.ts). The main thread reads the source and copies it into the
+// job's ring (SLOTS slots of 256 KiB in a SharedArrayBuffer, reused by later jobs): a slot is
+// refilled only once the worker is done with it, so the source is paced by the unpack as a
+// pipeline would be, and no buffer is allocated or collected per batch.
 //
 // A worker runs several jobs at once (its file writes are synchronous, its decompression runs on
-// the thread pool), so few workers are needed: each one costs ~20 MB of RSS, plus up to ~64 MB
-// of garbage buffers V8 lets pile up before it collects them. Workers are started on demand,
+// the thread pool), so few workers are needed: each one costs ~20 MB of RSS, and a second one on
+// a 2-CPU machine used more CPU and 60 MB more RSS for no gain. Workers are started on demand,
 // shared by jobs (the least busy one is picked), and stopped after `idleMs` without work; an
 // idle worker does not keep the process alive.
 //
@@ -22,10 +23,11 @@ import { BerthError, internal } from '../../errdefs/index.js';
 import { classify, extractLayer, type ExtractOptions, type ExtractResult } from './extract.js';
 import { deserializeError, type FromWorker, type ToWorker } from './extract-protocol.js';
 
+/** a job's ring: SLOTS slots of BATCH bytes */
 const BATCH = 256 * 1024;
-const CREDITS = 4;
-/** batch buffers kept for reuse (returned by the workers), at most */
-const SPARE_BATCHES = 16;
+const SLOTS = 4;
+/** rings kept for the next jobs, at most */
+const SPARE_RINGS = 4;
 /** how long an aborted job may take to stop before its worker (and its other jobs) is terminated */
 const ABORT_GRACE_MS = 10_000;
 
@@ -58,7 +60,13 @@ class PoolWorker {
   idleTimer: NodeJS.Timeout | undefined;
 
   constructor(onDeath: (w: PoolWorker) => void) {
-    this.worker = new Worker(new URL('./extract-worker.js', import.meta.url), { stdout: false, stderr: false });
+    this.worker = new Worker(new URL('./extract-worker.js', import.meta.url), {
+      stdout: false,
+      stderr: false,
+      // a small young generation: the worker's garbage is mostly decompressed chunks, which the
+      // worker collects itself (see extract-worker.ts)
+      resourceLimits: { maxYoungGenerationSizeMb: 2 },
+    });
     const die = (err: Error): void => {
       if (this.dead) return;
       this.dead = true;
@@ -81,8 +89,8 @@ export class ExtractPool {
   readonly size: number;
   readonly #idleMs: number;
   readonly #workers = new Set<PoolWorker>();
-  /** batch buffers the workers gave back: reused, so batches cost no allocation (nor GC) */
-  readonly #spare: ArrayBuffer[] = [];
+  /** rings of finished jobs, for the next ones */
+  readonly #rings: SharedArrayBuffer[] = [];
   #nextId = 1;
 
   constructor(opts: ExtractPoolOptions = {}) {
@@ -96,7 +104,7 @@ export class ExtractPool {
     const { signal } = opts;
     if (signal?.aborted) {
       const err = abortError(signal);
-      source.destroy(err);
+      destroy(source, err);
       throw err;
     }
     const w = this.#pick();
@@ -144,8 +152,8 @@ export class ExtractPool {
     const { signal } = opts;
     let verdictOf!: (v: Verdict) => void;
     const verdict = new Promise<Verdict>((resolve) => (verdictOf = resolve));
-    const spare = this.#spare;
-    const feeder = new Feeder(source, spare, (buf, len) => w.post({ t: 'data', id, buf, len }, [buf]));
+    const ring = this.#rings.pop() ?? new SharedArrayBuffer(SLOTS * BATCH);
+    const feeder = new Feeder(source, ring, (slot, len) => w.post({ t: 'data', id, slot, len }));
     let settled = false;
     const conclude = (v: Verdict): void => {
       if (settled) return;
@@ -155,10 +163,7 @@ export class ExtractPool {
     };
     w.jobs.set(id, {
       onMessage(m) {
-        if (m.t === 'ack') {
-          if (spare.length < SPARE_BATCHES && m.buf.byteLength === BATCH) spare.push(m.buf);
-          feeder.credit();
-        }
+        if (m.t === 'ack') feeder.free(m.slot);
         else if (m.t === 'done') conclude({ ok: true, result: m.result });
         else conclude({ ok: false, error: deserializeError(m.error) });
       },
@@ -173,7 +178,7 @@ export class ExtractPool {
       source.destroy(abortErr);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    w.post({ t: 'start', id, root, sync: opts.sync === true });
+    w.post({ t: 'start', id, root, sync: opts.sync === true, ring, slotSize: BATCH });
 
     let sourceError: unknown;
     try {
@@ -188,6 +193,8 @@ export class ExtractPool {
     }
     const v = await verdict;
     signal?.removeEventListener('abort', onAbort);
+    // after a failure the thread pool may still be reading a slot of a stopped decompressor
+    if (v.ok && this.#rings.length < SPARE_RINGS) this.#rings.push(ring);
     if (abortErr !== undefined) throw abortErr;
     // as extractLayer: the worker's own verdict on an entry wins, then the source's error
     if (sourceError !== undefined && (v.ok || !(v.error instanceof BerthError))) throw classify(sourceError);
@@ -201,36 +208,32 @@ export class ExtractPool {
 }
 
 /**
- * Reads a source (a node or streamx Readable) in flowing mode, copying its chunks into BATCH-sized
- * transferable buffers (reused from `spare` when there are any), each handed to `send` while
- * credits last; the source is paused while none are left. ('data' events rather than async iteration: read() of a paused stream
- * concatenates its buffered chunks, a copy of everything.)
+ * Reads a source (a node or streamx Readable) in flowing mode and copies it into the free slots
+ * of the job's ring, handing each full slot (and the last, partial one) to `send`; while no slot
+ * is free the source is paused. ('data' events rather than async iteration: read() of a paused
+ * stream concatenates its buffered chunks, a copy of everything.)
  */
 class Feeder {
   readonly #source: Readable;
-  readonly #spare: ArrayBuffer[];
-  readonly #send: (buf: ArrayBuffer, len: number) => void;
-  #credits = CREDITS;
-  #batch: Buffer;
+  readonly #ring: Buffer;
+  readonly #send: (slot: number, len: number) => void;
+  readonly #free: number[] = [];
+  /** the slot being filled (-1: none) and its length */
+  #slot = -1;
   #len = 0;
-  /** full batches waiting for a credit */
-  readonly #full: Array<{ buf: ArrayBuffer; len: number }> = [];
+  /** chunks (or their rest) not copied yet */
+  readonly #pending: Buffer[] = [];
   #ended = false;
   #paused = false;
   #stopped = false;
   #finish: ((sent: boolean) => void) | undefined;
   #fail: ((err: unknown) => void) | undefined;
 
-  constructor(source: Readable, spare: ArrayBuffer[], send: (buf: ArrayBuffer, len: number) => void) {
+  constructor(source: Readable, ring: SharedArrayBuffer, send: (slot: number, len: number) => void) {
     this.#source = source;
-    this.#spare = spare;
+    this.#ring = Buffer.from(ring);
     this.#send = send;
-    this.#batch = this.#newBatch();
-  }
-
-  #newBatch(): Buffer {
-    const ab = this.#spare.pop();
-    return ab ? Buffer.from(ab) : Buffer.allocUnsafeSlow(BATCH);
+    for (let i = SLOTS - 1; i >= 0; i--) this.#free.push(i);
   }
 
   /** Resolves true once everything was sent, false if stopped; rejects with the source's error. */
@@ -252,11 +255,13 @@ class Feeder {
         cleanup();
         reject(err);
       };
-      const onData = (chunk: Buffer): void => this.#take(chunk);
+      const onData = (chunk: Buffer): void => {
+        if (this.#stopped) return;
+        this.#pending.push(chunk);
+        this.#pump();
+      };
       const onEnd = (): void => {
         this.#ended = true;
-        if (this.#len > 0) this.#full.push({ buf: this.#batch.buffer as ArrayBuffer, len: this.#len });
-        else if (this.#spare.length < SPARE_BATCHES) this.#spare.push(this.#batch.buffer as ArrayBuffer);
         this.#pump();
       };
       const onError = (err: unknown): void => this.#fail?.(err);
@@ -274,50 +279,53 @@ class Feeder {
     });
   }
 
-  credit(): void {
-    this.#credits++;
+  /** The worker is done with `slot`. */
+  free(slot: number): void {
+    this.#free.push(slot);
     this.#pump();
   }
 
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#full.length = 0;
+    this.#pending.length = 0;
     this.#finish?.(false);
-  }
-
-  #take(chunk: Buffer): void {
-    if (this.#stopped) return;
-    for (let off = 0; off < chunk.length; ) {
-      const n = chunk.copy(this.#batch, this.#len, off);
-      off += n;
-      this.#len += n;
-      if (this.#len === BATCH) this.#queue();
-    }
-    this.#pump();
-  }
-
-  #queue(): void {
-    this.#full.push({ buf: this.#batch.buffer as ArrayBuffer, len: this.#len });
-    this.#batch = this.#newBatch();
-    this.#len = 0;
   }
 
   #pump(): void {
     if (this.#stopped) return;
-    while (this.#credits > 0 && this.#full.length > 0) {
-      const b = this.#full.shift() as { buf: ArrayBuffer; len: number };
-      this.#credits--;
-      this.#send(b.buf, b.len);
+    while (this.#pending.length > 0) {
+      if (this.#slot < 0) {
+        const slot = this.#free.pop();
+        if (slot === undefined) break;
+        this.#slot = slot;
+        this.#len = 0;
+      }
+      const chunk = this.#pending[0] as Buffer;
+      const n = chunk.copy(this.#ring, this.#slot * BATCH + this.#len, 0, Math.min(chunk.length, BATCH - this.#len));
+      this.#len += n;
+      if (n === chunk.length) this.#pending.shift();
+      else this.#pending[0] = chunk.subarray(n);
+      if (this.#len === BATCH) this.#flush();
     }
-    if (this.#full.length > 0) {
+    if (this.#pending.length > 0) {
       if (!this.#paused) this.#source.pause();
       this.#paused = true;
-    } else if (this.#ended) this.#finish?.(true);
-    else if (this.#paused) {
+      return;
+    }
+    if (this.#ended) {
+      if (this.#slot >= 0 && this.#len > 0) this.#flush();
+      this.#finish?.(true);
+    } else if (this.#paused) {
       this.#paused = false;
       this.#source.resume();
     }
+  }
+
+  #flush(): void {
+    this.#send(this.#slot, this.#len);
+    this.#slot = -1;
+    this.#len = 0;
   }
 }
 
@@ -331,6 +339,12 @@ async function waitOrTerminate(w: PoolWorker, verdict: Promise<unknown>): Promis
     await w.worker.terminate();
     await verdict;
   }
+}
+
+/** Destroy a source with an error, as pipeline() does (which listens for that error). */
+function destroy(source: Readable, err: Error): void {
+  source.on('error', () => undefined);
+  source.destroy(err);
 }
 
 /** What pipeline() rejects with when its signal fires. */

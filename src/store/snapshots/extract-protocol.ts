@@ -6,20 +6,19 @@ import type { ExtractResult } from './extract.js';
 
 /**
  * main -> worker: a job is start, data..., end (or abort at any point). A worker runs several
- * jobs at once (one per layer being pulled), told apart by `id`.
+ * jobs at once (one per layer being pulled), told apart by `id`. The bytes travel through the
+ * job's ring, a SharedArrayBuffer of slots of `slotSize` bytes: the main thread fills a free slot
+ * and sends its number; the worker acks the slot once it is done with it (then it is free again).
+ * No buffer is allocated, transferred or collected per batch on either side.
  */
 export type ToWorker =
-  | { t: 'start'; id: number; root: string; sync: boolean }
-  /** a batch of the layer's (compressed) bytes: buf is transferred, len bytes of it are used */
-  | { t: 'data'; id: number; buf: ArrayBuffer; len: number }
+  | { t: 'start'; id: number; root: string; sync: boolean; ring: SharedArrayBuffer; slotSize: number }
+  | { t: 'data'; id: number; slot: number; len: number }
   | { t: 'end'; id: number }
   | { t: 'abort'; id: number };
 
-/**
- * worker -> main: an ack per batch once the extraction is done with it and ready for more (flow
- * control), carrying the batch's buffer back for reuse; then done or error
- */
-export type FromWorker = { t: 'ack'; id: number; buf: ArrayBuffer } | { t: 'done'; id: number; result: ExtractResult } | { t: 'error'; id: number; error: WireError };
+/** worker -> main: an ack per slot once the extraction is done with it and ready for more (flow control), then done or error */
+export type FromWorker = { t: 'ack'; id: number; slot: number } | { t: 'done'; id: number; result: ExtractResult } | { t: 'error'; id: number; error: WireError };
 
 export interface WireError {
   name: string;

@@ -68,25 +68,24 @@ export class LayerIngest {
   readonly #writer: LayerWriter;
   readonly #hasher = new DigestStream();
   readonly #extract = tar.extract();
+  readonly #sync: boolean;
   /** the decompressor, or the hasher for a plain tar; chosen by the first bytes */
   #input: Duplex | undefined;
-  #begin!: (input: Duplex) => void;
+  #settle!: { resolve: (r: ExtractResult) => void; reject: (err: unknown) => void };
   #compression: Compression = 'none';
   /** the first bytes, while fewer than needed to detect the compression */
   #head: Buffer | undefined;
 
   constructor(root: string, opts: { sync?: boolean } = {}) {
     this.#writer = new LayerWriter(root);
-    const input = new Promise<Duplex>((resolve) => (this.#begin = resolve));
-    this.done = this.#run(input, opts.sync === true);
+    this.#sync = opts.sync === true;
+    this.done = new Promise<ExtractResult>((resolve, reject) => (this.#settle = { resolve, reject }));
     this.done.catch(() => undefined);
   }
 
-  async #run(input: Promise<Duplex>, sync: boolean): Promise<ExtractResult> {
-    const first = await input;
-    const piping = first === this.#hasher ? pipeline(this.#hasher, this.#extract) : pipeline(first, this.#hasher, this.#extract);
+  async #run(piping: Promise<void>): Promise<ExtractResult> {
     await unpackEntries(this.#extract, piping, this.#writer);
-    await this.#writer.finish(sync);
+    await this.#writer.finish(this.#sync);
     return { diffId: this.#hasher.digest(), tarSize: this.#hasher.size, unpackedSize: this.#writer.unpackedSize, compression: this.#compression, entries: this.#writer.entries };
   }
 
@@ -128,11 +127,13 @@ export class LayerIngest {
     (this.#input ?? this.#start('none')).destroy(err);
   }
 
+  /** Set up the pipeline (at once: it must listen before anything can fail, say an abort). */
   #start(kind: Compression): Duplex {
     this.#compression = kind;
     const input = kind === 'none' ? this.#hasher : decompressor(kind);
     this.#input = input;
-    this.#begin(input);
+    const piping = input === this.#hasher ? pipeline(this.#hasher, this.#extract) : pipeline(input, this.#hasher, this.#extract);
+    this.#run(piping).then(this.#settle.resolve, this.#settle.reject);
     return input;
   }
 }
@@ -385,15 +386,18 @@ class LayerWriter {
     const uid = h.uid ?? 0;
     const gid = h.gid ?? 0;
     const mode = (h.mode ?? 0o644) & 0o7777;
-    // created with its final mode when the umask leaves it alone and there is no chown (which
-    // would clear setuid/setgid) or special bit; otherwise 0600 until chown and chmod
-    const owned = this.#ownedAlready(rel, uid, gid);
-    const direct = owned && (mode & 0o7000) === 0 && UMASK >= 0 && (mode & UMASK) === 0;
-    const createMode = direct ? mode : 0o600;
+    let owned = false;
+    let direct = false;
     let fd: number;
     try {
       if (rel === '') throw hostile(name, 'a file cannot replace the layer root');
       await this.#parents(name, rel);
+      // created with its final mode when the umask leaves it alone and there is no chown (which
+      // would clear setuid/setgid) or special bit; otherwise 0600 until chown and chmod. (After
+      // #parents: a directory it creates may inherit setgid.)
+      owned = this.#ownedAlready(rel, uid, gid);
+      direct = owned && (mode & 0o7000) === 0 && UMASK >= 0 && (mode & UMASK) === 0;
+      const createMode = direct ? mode : 0o600;
       // O_CREAT|O_EXCL never follows a symlink and fails on anything in the way: only then is
       // there something to remove (an earlier entry of this layer), which saves an lstat per file
       this.#specials.delete(rel);
