@@ -1,7 +1,7 @@
 // bench/network-latency: what networking adds to a container start. Times POST /containers/{id}/start
 // for --network none, the default bridge and a cni network (Debian's bridge + host-local plugins),
 // interleaved, median of N, on one berthd in one run.
-//   node_modules/node/bin/node bench/network-latency/run.mjs [--runs N] [--log FILE]   (or bench/network-latency/run)
+//   node_modules/node/bin/node bench/network-latency/run.mjs [--runs N] [--gap MS] [--log FILE]   (or bench/network-latency/run)
 // --log keeps berthd's debug log: per-phase timings of each start ("container started") and of the
 // network prepare ("network prepared": allocated, saved, kernel, etc; pooled or not).
 // Needs root and a built tree. Uses its own bridge names, 10.213.45.0/24 and 172.29.45.0/24, and
@@ -18,6 +18,9 @@ const args = process.argv.slice(2);
 const RUNS = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 20;
 // --log FILE: keep berthd's debug log (per-phase timings of every start) after the run
 const KEEP_LOG = args.includes('--log') ? path.resolve(args[args.indexOf('--log') + 1]) : undefined;
+// --gap MS: idle time before each start (lets work berthd defers to idle moments, such as
+// refilling its netns pool, finish outside the measured starts); default 0: back to back
+const GAP = args.includes('--gap') ? Number(args[args.indexOf('--gap') + 1]) : 0;
 if (process.getuid?.() !== 0) {
   console.error('network-latency: needs root');
   process.exit(1);
@@ -126,6 +129,7 @@ async function main() {
   for (let i = 0; i < RUNS + 2; i++) {
     for (const mode of modes) {
       const c = await must('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: mode, Dns: ['127.0.0.1'] } });
+      if (GAP > 0) await sleep(GAP);
       const t0 = performance.now();
       await must('POST', `/containers/${c.Id}/start`);
       const dt = performance.now() - t0;
@@ -144,7 +148,7 @@ async function main() {
   const none = median(times['none']);
   // the host is shared: besides the difference of medians, the median of the per-round
   // differences (each round starts none, bridge and cni back to back) cancels slow load drifts
-  console.log(`container start (POST /start), median of ${RUNS}:`);
+  console.log(`container start (POST /start), median of ${RUNS}${GAP > 0 ? `, ${GAP} ms idle before each` : ', back to back'}:`);
   for (const m of modes) {
     const med = median(times[m]);
     const paired = median(times[m].map((t, i) => t - times['none'][i]));

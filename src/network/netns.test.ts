@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { vethLines, type VethPlan } from './netns.js';
-import { Spawner } from './spawner.js';
+import { parkHere, Spawner } from './spawner.js';
 
 const plan = (o: Partial<VethPlan> = {}): VethPlan => ({
   hostVeth: 'veth1234567',
@@ -68,4 +68,16 @@ test('spawner: runs with input off the main thread; parks a child and feeds it l
   } finally {
     await s.close();
   }
+});
+
+test('parkHere: a child parked from this thread, fed once; an early exit is reported', async () => {
+  const p = await parkHere('sh', ['-c', 'read x; echo "got $x" >&2; exit 4']);
+  assert.ok(p && p.pid > 0);
+  assert.deepEqual(await p.feed('it\n'), { code: 4, stdout: '', stderr: 'got it\n' });
+  await assert.rejects(p.feed(''), /already fed/);
+  const early = await parkHere('sh', ['-c', 'exit 6']);
+  assert.ok(early);
+  await new Promise<void>((resolve) => early.onExit(resolve));
+  assert.equal((await early.feed('')).code, 6);
+  assert.equal(await parkHere('/nonexistent/tool', []), undefined);
 });

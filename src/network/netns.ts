@@ -13,17 +13,18 @@
 // side, then `ip -n` inside), and no `link set master`/`up` round trips.
 //
 // Where that process comes from:
-// - the pool: `unshare --net=/run/netns/<name> ip -batch -` started ahead of time and parked on
-//   its stdin (see spawner.ts). Taking one and feeding it the lines runs no process at all on the
-//   start path, and skips the namespace creation itself (about 3 ms of kernel work here). Parked
-//   entries are named like every other berth netns (`<bridge>-<12 hex>`), so a daemon that dies
-//   leaves nothing the start-up sweep does not remove; their `ip` reads EOF and exits with it.
+// - the pool: `unshare --net=/run/netns/<name> ip -batch -` started ahead of time (once the
+//   daemon has been idle for a moment) and parked on its stdin (spawner.ts, parkHere). Taking
+//   one and feeding it the lines runs no process at all on the start path, and skips the
+//   namespace creation itself (about 3 ms of kernel work here). Parked entries are named like
+//   every other berth netns (`<bridge>-<12 hex>`), so a daemon that dies leaves nothing the
+//   start-up sweep does not remove; their `ip` reads EOF on its stdin and exits.
 // - else one `unshare --net=<file> ip -batch -` with the lines on stdin (one spawn).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { systemError } from '../errdefs/index.js';
-import { spawner, type Parked, type Spawner } from './spawner.js';
+import { parkHere, spawner, type Parked, type Spawner } from './spawner.js';
 
 export const NETNS_DIR = '/run/netns';
 
@@ -149,7 +150,11 @@ export interface NetnsPoolOptions {
   /** refill this long after the last take, so refilling does not compete with the start itself */
   refillDelayMs?: number;
   spawner?: Spawner;
+  /** how pool entries are started (default: from this thread, see parkHere) */
+  park?: (cmd: string, args: readonly string[]) => Promise<Parked | undefined>;
   onError?: (err: unknown) => void;
+  /** after a refill: how many entries were started and how long it took */
+  onFilled?: (added: number, ms: number) => void;
 }
 
 /**
@@ -218,12 +223,14 @@ export class NetnsPool {
   fill(): Promise<void> {
     if (this.#filling) return this.#filling;
     this.#filling = (async () => {
+      const t0 = performance.now();
+      let added = 0;
       try {
         await ensureNetnsDir(this.#run);
         while (!this.#closed && this.#used && this.#ready.filter((e) => !e.dead).length < this.#o.size) {
           const name = this.newName();
           const file = netnsFile(name);
-          const proc = await this.#run.park('unshare', [`--net=${file}`, 'ip', '-batch', '-']);
+          const proc = await (this.#o.park ?? parkHere)('unshare', [`--net=${file}`, 'ip', '-batch', '-']);
           if (!proc) {
             fs.rmSync(file, { force: true });
             throw systemError('cannot start unshare for the netns pool');
@@ -237,11 +244,13 @@ export class NetnsPool {
             break;
           }
           this.#ready.push(e);
+          added++;
         }
       } catch (err) {
         this.#o.onError?.(err);
       } finally {
         this.#filling = undefined;
+        if (added > 0) this.#o.onFilled?.(added, performance.now() - t0);
       }
     })();
     return this.#filling;

@@ -10,6 +10,7 @@
 //
 // The worker starts on first use and exits when it has been idle (nothing running, nothing
 // parked) for a while, so a daemon that never touches the network pays nothing.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 
 export interface RunResult {
@@ -201,6 +202,66 @@ export class Spawner {
     this.#parked.clear();
     if (w) await w.terminate();
   }
+}
+
+/**
+ * Park a child from the calling thread. Its spawn blocks this thread like any spawn (do it when
+ * idle), but feeding it later costs no thread hop: on a loaded 2-CPU host a parked `ip` fed from
+ * the main thread answers in about 3 ms, one fed through the worker in 6-8 ms.
+ */
+export function parkHere(cmd: string, args: readonly string[]): Promise<Parked | undefined> {
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    } catch {
+      resolve(undefined);
+      return;
+    }
+    let stderr = '';
+    let result: RunResult | undefined;
+    let fed = false;
+    let onExit: (() => void) | undefined;
+    let waiter: ((r: RunResult) => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    child.stderr?.on('data', (d: Buffer) => {
+      if (stderr.length < 1 << 20) stderr += d.toString();
+    });
+    child.stdin?.on('error', () => undefined);
+    const finish = (r: RunResult): void => {
+      if (result) return;
+      result = r;
+      if (timer) clearTimeout(timer);
+      if (waiter) waiter(r);
+      else if (!fed) onExit?.();
+    };
+    child.on('error', (e) => {
+      if (child.pid === undefined) resolve(undefined);
+      finish({ code: -1, stdout: '', stderr: stderr + e.message });
+    });
+    child.on('close', (code, sig) => finish({ code: code ?? (sig === 'SIGKILL' ? 137 : -1), stdout: '', stderr }));
+    child.on('spawn', () => {
+      // a parked child must not keep the daemon alive
+      child.unref();
+      resolve({
+        pid: child.pid ?? 0,
+        onExit: (cb) => {
+          if (result && !fed) cb();
+          else onExit = cb;
+        },
+        feed: (input, timeoutMs = 30_000) => {
+          if (fed) return Promise.reject(new Error('parked process already fed'));
+          fed = true;
+          if (result) return Promise.resolve(result);
+          return new Promise<RunResult>((res) => {
+            waiter = res;
+            timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+            child.stdin?.end(input);
+          });
+        },
+      });
+    });
+  });
 }
 
 /** The daemon's spawner for the network tools. */

@@ -115,7 +115,12 @@ export class NetworkService implements NetworkAttacher {
     this.#dns = new EmbeddedDns({ lookup: (c, n, t) => this.#dnsLookup(c, n, t), upstreams: (c) => this.#upstreams(c) }, o.logger.child({ part: 'dns' }));
     // pooled names share the prefix of every other berth netns: the start-up sweep removes the
     // ones a dead daemon left
-    this.#pool = new NetnsPool({ prefix: `${this.#s.bridge}-`, size: NETNS_POOL_SIZE, onError: (err) => this.#log.warn({ err }, 'netns pool') });
+    this.#pool = new NetnsPool({
+      prefix: `${this.#s.bridge}-`,
+      size: NETNS_POOL_SIZE,
+      onError: (err) => this.#log.warn({ err }, 'netns pool'),
+      onFilled: (added, ms) => this.#log.debug({ added, ms: Math.round(ms * 10) / 10 }, 'netns pool refilled'),
+    });
   }
 
   /** Set once the container service exists (container:<id> mode and connect need it). */
