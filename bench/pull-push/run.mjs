@@ -316,7 +316,9 @@ async function once(tree, n, src) {
       fs.mkdirSync(LOGS, { recursive: true });
       fs.copyFileSync(path.join(dir, 'berthd.log'), path.join(LOGS, `berthd-${n}.log`));
     }
-    fs.rmSync(dir, { recursive: true, force: true });
+    // the run's data stays until the end: this filesystem may have no journal, and ext4 then
+    // skips inodes deleted in the last 30 s when it allocates new ones, scanning them one by one
+    // (measured: 0.8 s of CPU in the next run's unpack of 4000 small files)
   }
 }
 

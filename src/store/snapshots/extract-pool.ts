@@ -16,13 +16,16 @@
 // source is destroyed with the error; an aborted signal destroys the source with an AbortError.
 // The returned promise settles only once the worker has stopped touching the target directory,
 // so the caller can remove it right away.
+import fs from 'node:fs';
 import os from 'node:os';
 import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BerthError, internal } from '../../errdefs/index.js';
 import { classify, extractLayer, type ExtractOptions, type ExtractResult } from './extract.js';
 import { deserializeError, type FromWorker, type ToWorker } from './extract-protocol.js';
 
+const WORKER_URL = new URL('./extract-worker.js', import.meta.url);
 /** a job's ring: SLOTS slots of BATCH bytes */
 const BATCH = 256 * 1024;
 const SLOTS = 4;
@@ -60,7 +63,7 @@ class PoolWorker {
   idleTimer: NodeJS.Timeout | undefined;
 
   constructor(onDeath: (w: PoolWorker) => void) {
-    this.worker = new Worker(new URL('./extract-worker.js', import.meta.url), {
+    this.worker = new Worker(WORKER_URL, {
       stdout: false,
       stderr: false,
       // a small young generation: the worker's garbage is mostly decompressed chunks, which the
@@ -80,8 +83,8 @@ class PoolWorker {
     this.worker.on('exit', (code) => die(internal(`unpack worker exited (code ${code})`)));
   }
 
-  post(m: ToWorker, transfer?: ArrayBuffer[]): void {
-    if (!this.dead) this.worker.postMessage(m, transfer ?? []);
+  post(m: ToWorker): void {
+    if (!this.dead) this.worker.postMessage(m);
   }
 }
 
@@ -94,7 +97,8 @@ export class ExtractPool {
   #nextId = 1;
 
   constructor(opts: ExtractPoolOptions = {}) {
-    this.size = opts.size ?? defaultExtractWorkers();
+    // bundled into one file (no extract-worker.js next to this one): extract on the calling thread
+    this.size = fs.existsSync(fileURLToPath(WORKER_URL)) ? (opts.size ?? defaultExtractWorkers()) : 0;
     this.#idleMs = opts.idleMs ?? 5_000;
   }
 
