@@ -277,7 +277,7 @@ describe('ExtractPool', () => {
     assert.equal(r.diffId, sha256(layer));
   });
 
-  test('setgid directories: files in them get the group of the tar entry, not the directory\'s', async (t: TestContext) => {
+  test('setgid and foreign-group directories: files in them get the group of the tar entry', async (t: TestContext) => {
     if (UID !== 0) {
       t.skip('needs root (chown to another group)');
       return;
@@ -290,6 +290,9 @@ describe('ExtractPool', () => {
       { name: 'shared/link', type: 'symlink', linkname: 'mine', gid: 0 },
       { name: 'plain/mine', body: 'z', gid: 0 },
       { name: 'plain/suid', body: 's', gid: 0, mode: 0o4755 },
+      { name: 'other/', type: 'directory', mode: 0o755, gid: 4242 },
+      { name: 'other/mine', body: 'o', gid: 0 },
+      { name: 'other/theirs', body: 't', gid: 4242 },
       { name: 'plain/open', body: 'o', gid: 0, mode: 0o666 },
     ]);
     const dir = target(root, 'sgid');
@@ -299,6 +302,8 @@ describe('ExtractPool', () => {
     assert.equal(fs.statSync(path.join(dir, 'shared/sub/deeper')).gid, 0);
     assert.equal(fs.lstatSync(path.join(dir, 'shared/link')).gid, 0);
     assert.equal(fs.statSync(path.join(dir, 'plain/mine')).gid, 0);
+    assert.equal(fs.statSync(path.join(dir, 'other/mine')).gid, 0);
+    assert.equal(fs.statSync(path.join(dir, 'other/theirs')).gid, 4242);
     // modes the umask would cut, and setuid, are set exactly
     assert.equal(fs.statSync(path.join(dir, 'plain/suid')).mode & 0o7777, 0o4755);
     assert.equal(fs.statSync(path.join(dir, 'plain/open')).mode & 0o7777, 0o666);

@@ -194,17 +194,6 @@ interface DirMeta {
 const S_ISGID = 0o2000;
 const OWN_UID = process.geteuid?.() ?? -1;
 const OWN_GID = process.getegid?.() ?? -1;
-/** the process's umask (-1: unknown), from /proc: process.umask() sets it to read it */
-const UMASK = readUmask();
-
-function readUmask(): number {
-  try {
-    const m = /^Umask:\s*([0-7]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-    return m?.[1] !== undefined ? parseInt(m[1], 8) : -1;
-  } catch {
-    return -1;
-  }
-}
 
 function parentOf(rel: string): string {
   const i = rel.lastIndexOf('/');
@@ -246,20 +235,22 @@ class LayerWriter {
   readonly #specials = new Map<string, Special>();
   readonly #opaque = new Set<string>();
   readonly #dirs = new Map<string, DirMeta>();
-  /** relative dirs with the setgid bit: what is created in them gets their group, not ours */
-  readonly #sgid = new Set<string>();
+  /**
+   * Relative dirs whose group is ours and that have no setgid bit: what is created in them is
+   * owned by our uid and gid (whether the filesystem gives new files the creator's group or, with
+   * grpid or setgid, the directory's).
+   */
+  readonly #plain = new Set<string>();
 
   constructor(root: string) {
     this.root = root;
-    if (fs.statSync(root).mode & S_ISGID) this.#sgid.add('');
+    const st = fs.statSync(root);
+    if (st.gid === OWN_GID && !(st.mode & S_ISGID)) this.#plain.add('');
   }
 
-  /**
-   * Whether something new at `rel` is owned by uid:gid already (our own ids, in a directory
-   * without setgid), so that the chown can be skipped: one syscall less per file.
-   */
+  /** Whether something just created at `rel` is owned by uid:gid already: the chown can be skipped. */
   #ownedAlready(rel: string, uid: number, gid: number): boolean {
-    return uid === OWN_UID && gid === OWN_GID && !this.#sgid.has(parentOf(rel));
+    return uid === OWN_UID && gid === OWN_GID && this.#plain.has(parentOf(rel));
   }
 
   #abs(rel: string): string {
@@ -323,7 +314,7 @@ class LayerWriter {
       if (st === undefined) {
         if (!create) throw hostile(name, `${cur} does not exist in this layer`);
         fs.mkdirSync(this.#abs(cur), { mode: 0o755 });
-        if (this.#sgid.has(parentOf(cur))) this.#sgid.add(cur); // inherited
+        if (this.#plain.has(parentOf(cur))) this.#plain.add(cur);
       } else if (st.isSymbolicLink()) {
         throw hostile(name, `parent ${cur} is a symlink: refusing to write through it`);
       } else if (!st.isDirectory()) {
@@ -355,7 +346,7 @@ class LayerWriter {
     for (const s of this.#specials.keys()) if (isUnder(s, rel)) this.#specials.delete(s);
     for (const o of this.#opaque) if (isUnder(o, rel)) this.#opaque.delete(o);
     for (const d of this.#dirs.keys()) if (isUnder(d, rel)) this.#dirs.delete(d);
-    for (const d of this.#sgid) if (d !== '' && isUnder(d, rel)) this.#sgid.delete(d);
+    for (const d of this.#plain) if (d !== '' && isUnder(d, rel)) this.#plain.delete(d);
   }
 
   async #meta(rel: string, h: tar.Header, kind: 'dir' | 'symlink'): Promise<void> {
@@ -368,8 +359,8 @@ class LayerWriter {
       // chmod after chown: chown clears setuid/setgid
       const mode = (h.mode ?? 0o755) & 0o7777;
       fs.chmodSync(p, mode);
-      if (mode & S_ISGID) this.#sgid.add(rel);
-      else this.#sgid.delete(rel);
+      if (gid === OWN_GID && !(mode & S_ISGID)) this.#plain.add(rel);
+      else this.#plain.delete(rel);
     } else if (h.mtime) fs.lutimesSync(p, h.mtime, h.mtime);
   }
 
@@ -385,39 +376,31 @@ class LayerWriter {
   async #file(name: string, rel: string, h: tar.Header, body: Body): Promise<void> {
     const uid = h.uid ?? 0;
     const gid = h.gid ?? 0;
-    const mode = (h.mode ?? 0o644) & 0o7777;
-    let owned = false;
-    let direct = false;
     let fd: number;
     try {
       if (rel === '') throw hostile(name, 'a file cannot replace the layer root');
       await this.#parents(name, rel);
-      // created with its final mode when the umask leaves it alone and there is no chown (which
-      // would clear setuid/setgid) or special bit; otherwise 0600 until chown and chmod. (After
-      // #parents: a directory it creates may inherit setgid.)
-      owned = this.#ownedAlready(rel, uid, gid);
-      direct = owned && (mode & 0o7000) === 0 && UMASK >= 0 && (mode & UMASK) === 0;
-      const createMode = direct ? mode : 0o600;
       // O_CREAT|O_EXCL never follows a symlink and fails on anything in the way: only then is
       // there something to remove (an earlier entry of this layer), which saves an lstat per file
       this.#specials.delete(rel);
-      fd = openNew(this.#abs(rel), createMode);
+      fd = openNew(this.#abs(rel));
       if (fd < 0) {
         await this.#clear(rel, false);
-        fd = fs.openSync(this.#abs(rel), 'wx', createMode);
+        fd = fs.openSync(this.#abs(rel), 'wx', 0o600);
       }
     } catch (err) {
       body.resume();
       throw err;
     }
+    const owned = this.#ownedAlready(rel, uid, gid);
     try {
       // synchronous writes: this runs in an unpack worker (extract-pool.ts), where a thread-pool
       // round trip per chunk would only add latency
       for await (const c of body) writeAll(fd, c as Buffer);
       this.unpackedSize += h.size ?? 0;
       if (!owned) fs.fchownSync(fd, uid, gid);
-      // chmod after chown: chown clears setuid/setgid
-      if (!direct) fs.fchmodSync(fd, mode);
+      // chmod after chown: chown clears setuid/setgid (and the umask cut the mode at creation)
+      fs.fchmodSync(fd, (h.mode ?? 0o644) & 0o7777);
       if (h.mtime) fs.futimesSync(fd, h.mtime, h.mtime);
     } finally {
       fs.closeSync(fd);
@@ -526,10 +509,10 @@ class LayerWriter {
   }
 }
 
-/** Create a new file for writing, or -1 if the name is taken. */
-function openNew(p: string, mode: number): number {
+/** Create a new file for writing (0600 until its metadata is set), or -1 if the name is taken. */
+function openNew(p: string): number {
   try {
-    return fs.openSync(p, 'wx', mode);
+    return fs.openSync(p, 'wx', 0o600);
   } catch (err) {
     if (errnoCode(err) === 'EEXIST') return -1;
     throw err;
