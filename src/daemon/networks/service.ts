@@ -1110,7 +1110,9 @@ function readFile(p: string): string {
   }
 }
 
+/** Replace the file (temp + rename) unless it already holds exactly this (a restart, same address). */
 function writeAtomic(file: string, content: string): void {
+  if (readFile(file) === content) return;
   fs.writeFileSync(`${file}.tmp`, content, { mode: 0o644 });
   fs.renameSync(`${file}.tmp`, file);
 }
