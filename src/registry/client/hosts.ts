@@ -34,6 +34,20 @@ export interface RegistryHostsOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+let cas: string[] | undefined;
+let defaultContext: tls.SecureContext | undefined;
+
+/** The system's and Node's bundled CA certificates (Docker trusts the system pool). */
+function systemCas(): string[] {
+  cas ??= [...tls.getCACertificates('system'), ...tls.getCACertificates('bundled')];
+  return cas;
+}
+
+function defaultSecureContext(): tls.SecureContext {
+  defaultContext ??= tls.createSecureContext({ ca: systemCas() });
+  return defaultContext;
+}
+
 function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '');
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
@@ -117,14 +131,22 @@ export class RegistryHosts {
     let d = this.#dispatchers.get(key);
     if (d) return d;
     const tlsFiles = this.#tlsFiles(host);
-    const connect: { rejectUnauthorized: boolean; ca: string[]; cert?: string; key?: string } = {
+    // One TLS context per dispatcher, made on its first HTTPS connection, and one shared by every
+    // host without certs.d files: parsing the system and bundled CAs takes a few hundred ms here,
+    // and an explicit `ca` list would repeat that on every connection.
+    const own = tlsFiles.ca.length > 0 || (tlsFiles.cert !== undefined && tlsFiles.key !== undefined);
+    let ctx: tls.SecureContext | undefined;
+    const connect = {
       rejectUnauthorized: !insecure,
-      ca: [...tls.getCACertificates('system'), ...tls.getCACertificates('bundled'), ...tlsFiles.ca],
+      get secureContext(): tls.SecureContext {
+        if (!own) return defaultSecureContext();
+        ctx ??= tls.createSecureContext({
+          ca: [...systemCas(), ...tlsFiles.ca],
+          ...(tlsFiles.cert !== undefined && tlsFiles.key !== undefined ? { cert: tlsFiles.cert, key: tlsFiles.key } : {}),
+        });
+        return ctx;
+      },
     };
-    if (tlsFiles.cert && tlsFiles.key) {
-      connect.cert = tlsFiles.cert;
-      connect.key = tlsFiles.key;
-    }
     const opts = { connect, connections: 16, keepAliveTimeout: 30_000 };
     // Go's ProxyFromEnvironment never proxies localhost or loopback addresses.
     if (isLoopbackHost(hostnameOf(host).replace(/^\[|\]$/g, ''))) d = new Agent(opts);
