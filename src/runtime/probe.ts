@@ -38,10 +38,10 @@ const CRUN_UNSHARE = [
 ];
 
 /** conmon's -r and --runtime-arg for a runtime: itself, or behind its wrapper. */
-function createCommand(e: RuntimeEntry, args: string[]): { createPath: string; createArgs: string[] } {
+function createCommand(e: RuntimeEntry, args: string[], unshare: () => string | undefined): { createPath: string; createArgs: string[] } {
   if (!e.wrapper) return { createPath: e.path, createArgs: args };
-  const unshare = path.basename(e.wrapper) === 'crun-unshare' ? findBinary('unshare') : undefined;
-  if (unshare) return { createPath: unshare, createArgs: [...CRUN_UNSHARE, e.path, ...args] };
+  const bin = path.basename(e.wrapper) === 'crun-unshare' ? unshare() : undefined;
+  if (bin) return { createPath: bin, createArgs: [...CRUN_UNSHARE, e.path, ...args] };
   return { createPath: e.wrapper, createArgs: [e.path, ...args] };
 }
 
@@ -49,6 +49,8 @@ export class RuntimeTable {
   readonly defaultRuntime: string;
   readonly #entries: Map<string, RuntimeEntry>;
   readonly #execRoot: string;
+  /** unshare(1), looked up once (handle() runs at every create); '' when there is none */
+  #unshare: string | undefined;
 
   constructor(execRoot: string, entries: RuntimeEntry[], defaultRuntime: string) {
     this.#execRoot = execRoot;
@@ -76,7 +78,7 @@ export class RuntimeTable {
       name: e.name,
       path: e.path,
       args,
-      ...createCommand(e, args),
+      ...createCommand(e, args, () => (this.#unshare ??= findBinary('unshare') ?? '')),
       root,
     };
   }

@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { RuntimeTable } from './probe.js';
+
+const unshare = ['/usr/bin/unshare', '/bin/unshare'].find((p) => fs.existsSync(p));
+
+test('crun behind crun-unshare: conmon runs unshare + sh itself, the same command as the script', (t) => {
+  if (!unshare) return t.skip('no unshare here');
+  const table = new RuntimeTable('/run/x', [{ name: 'crun', path: '/usr/bin/crun', runtimeArgs: ['--debug'], wrapper: '/opt/berth/libexec/crun-unshare', notes: [] }], 'crun');
+  const h = table.handle(undefined);
+  assert.equal(h.path, '/usr/bin/crun');
+  assert.deepEqual(h.args, ['--debug', '--root', '/run/x/runtimes/crun']);
+  assert.match(h.createPath, /\/unshare$/);
+  const i = h.createArgs.indexOf('/bin/sh');
+  assert.deepEqual(h.createArgs.slice(0, i), ['-m', '--propagation', 'private']);
+  assert.equal(h.createArgs[i + 1], '-c');
+  assert.deepEqual(h.createArgs.slice(i + 3), ['crun-unshare', '/usr/bin/crun', '--debug', '--root', '/run/x/runtimes/crun']);
+  // the script's own command line is the same
+  const script = fs.readFileSync(new URL('../../../libexec/crun-unshare', import.meta.url), 'utf8');
+  assert.ok(script.includes(`/bin/sh -c '${h.createArgs[i + 2]}' crun-unshare "$@"`), 'libexec/crun-unshare and probe.ts CRUN_UNSHARE differ');
+});
+
+test('other wrappers and plain runtimes are run as given', () => {
+  const table = new RuntimeTable('/run/x', [
+    { name: 'runc', path: '/usr/bin/runc', runtimeArgs: [], wrapper: undefined, notes: [] },
+    { name: 'odd', path: '/usr/bin/crun', runtimeArgs: [], wrapper: '/opt/wrap', notes: [] },
+  ], 'runc');
+  const runc = table.handle('runc');
+  assert.equal(runc.createPath, '/usr/bin/runc');
+  assert.deepEqual(runc.createArgs, ['--root', '/run/x/runtimes/runc']);
+  const odd = table.handle('odd');
+  assert.equal(odd.createPath, '/opt/wrap');
+  assert.deepEqual(odd.createArgs, ['/usr/bin/crun', '--root', '/run/x/runtimes/odd']);
+});
