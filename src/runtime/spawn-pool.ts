@@ -113,7 +113,13 @@ export class SpawnPool {
   #next = 1;
   #idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(size = Math.min(4, Math.max(2, os.availableParallelism())), idleMs = 15_000) {
+  /**
+   * One worker per CPU beyond the first, at most 4: every spawn forks the whole daemon, and forks
+   * from two threads at once cost more in copy-on-write faults than they gain on 2 CPUs (one
+   * worker there: 6% less daemon CPU per start in a 50-container burst, 15% less for rm -f, the
+   * same wall time, one V8 heap less).
+   */
+  constructor(size = Math.min(4, Math.max(1, os.availableParallelism() - 1)), idleMs = 15_000) {
     this.#size = size;
     this.#idleMs = idleMs;
   }
