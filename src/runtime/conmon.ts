@@ -105,6 +105,9 @@ export function pidAlive(pid: number): boolean {
 /** The exit status conmon recorded (exit dir first, then the persist dir), if any. */
 export function readExitStatus(paths: ContainerPaths): { code: number; at: Date; oom: boolean } | undefined {
   for (const f of [paths.exitFile, `${paths.persistDir}/exit`]) {
+    // existsSync first: this runs every second for every running container (the exit poll), and
+    // a failed readFileSync costs an exception with a stack trace
+    if (!fs.existsSync(f)) continue;
     try {
       const text = fs.readFileSync(f, 'utf8').trim();
       if (text === '') continue;

@@ -632,14 +632,16 @@ export class ContainerService implements ContainerBackend {
       marks[k] = Math.round(performance.now() - t0);
     };
     try {
-      // leftovers of an earlier run: a stale exit file would be misread as this run's exit
-      await cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
+      // leftovers of an earlier run: a stale exit file would be misread as this run's exit (removed
+      // while the rootfs mounts: they are files conmon reads and writes, nothing under the rootfs)
+      const cleaned = cleanupConmon(rec.paths, path.join(this.#socketDir, rec.id));
       if (fs.existsSync(path.join(rec.runtime.root, rec.id))) await rt.delete(rec.id, true);
       // the network is set up while the rootfs mounts; failures surface at the await below
       const netPrep = this.#o.network ? this.#o.network.prepare(rec) : Promise.resolve(undefined);
       netPrep.catch(() => undefined);
       const merged = await this.#o.rootfs.mountRootfs(rec.chainId as ChainId | undefined, rec.paths.dir);
       mounted = true;
+      await cleaned;
       mark('mounted');
       const net = await netPrep;
       mark('network');
