@@ -213,11 +213,14 @@ function rssKb(pid) {
   return m ? Number(m[1]) : 0;
 }
 
+const BENCH_BRIDGE = `btpp${process.pid.toString(36)}`.slice(0, 15);
+
 async function startBerthd(tree, dir) {
   fs.mkdirSync(dir);
   socket = path.join(dir, 'berth.sock');
   const cfg = path.join(dir, 'daemon.json');
-  fs.writeFileSync(cfg, '{}');
+  // its own bridge, subnet and nftables table: never the default berth0 of a berthd already running
+  fs.writeFileSync(cfg, JSON.stringify({ bridge: BENCH_BRIDGE, bip: '10.213.49.1/24' }));
   const log = fs.openSync(path.join(dir, 'berthd.log'), 'a');
   const env = { ...process.env, HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9' };
   if (NODE_OPTS) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} ${NODE_OPTS}`;
@@ -282,6 +285,8 @@ async function cleanup() {
   await stopBerthd();
   for (const c of children) stopChild(c);
   await sleep(200);
+  if (fs.existsSync(`/sys/class/net/${BENCH_BRIDGE}`)) spawnSync('ip', ['link', 'del', BENCH_BRIDGE]);
+  spawnSync('nft', ['delete', 'table', 'ip', `berth_${BENCH_BRIDGE}`]);
   for (const m of fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(`${root}/`)).sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
   fs.rmSync(root, { recursive: true, force: true });
 }

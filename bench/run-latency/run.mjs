@@ -25,6 +25,7 @@ if (process.getuid?.() !== 0) {
 }
 const root = fs.mkdtempSync('/tmp/bt-bench-');
 const tag = path.basename(root);
+const BENCH_BRIDGE = `btrl${process.pid.toString(36)}`.slice(0, 15);
 const socket = path.join(root, 'berth.sock');
 const env = { ...process.env, DOCKER_HOST: `unix://${socket}`, BERTH_HOST: `unix://${socket}`, DOCKER_CONFIG: path.join(root, 'docker-config'), BERTH_CONFIG: path.join(root, 'berth-config') };
 let daemon;
@@ -84,6 +85,8 @@ function conmonPids() {
 
 function cleanup() {
   if (daemon && daemon.exitCode === null) daemon.kill('SIGKILL');
+  if (fs.existsSync(`/sys/class/net/${BENCH_BRIDGE}`)) spawnSync('ip', ['link', 'del', BENCH_BRIDGE]);
+  spawnSync('nft', ['delete', 'table', 'ip', `berth_${BENCH_BRIDGE}`]);
   for (const e of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
     try {
@@ -114,7 +117,8 @@ function cleanup() {
 }
 
 async function startDaemon() {
-  fs.writeFileSync(path.join(root, 'daemon.json'), '{}');
+  // its own bridge, subnet and nftables table: never the default berth0 of a berthd already running
+  fs.writeFileSync(path.join(root, 'daemon.json'), JSON.stringify({ bridge: BENCH_BRIDGE, bip: '10.213.50.1/24' }));
   const log = fs.openSync(path.join(root, 'berthd.log'), 'a');
   daemon = spawn(path.join(REPO, 'bin/berthd'), ['--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'run'), '-H', `unix://${socket}`, '--pidfile', path.join(root, 'berthd.pid'), '--cgroup-parent', `/${tag}`, '--config-file', path.join(root, 'daemon.json')], { stdio: ['ignore', log, log] });
   for (let i = 0; i < 400; i++) {
