@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CrunSeccompCache, SECCOMP_BPF_ANNOTATION, isCrun, startNeedsRuntime, startThroughFifo } from './crun.js';
+import { CrunSeccompCache, SECCOMP_BPF_ANNOTATION, deleteExited, isCrun, startNeedsRuntime, startThroughFifo } from './crun.js';
 import type { RuntimeHandle } from '../daemon/containers/types.js';
 
 function tmp(t: { after: (fn: () => void) => void }): string {
@@ -120,4 +120,14 @@ test('startThroughFifo releases a waiting reader once and removes the FIFO; no r
   assert.equal(fs.readSync(reader, buf), 1);
   assert.equal(await startThroughFifo(h, 'c1'), false, 'already started');
   assert.equal(await startThroughFifo(h, 'nope'), false);
+});
+
+test('deleteExited removes the state dir when the cgroups are gone; nothing to do without state', async (t) => {
+  const d = tmp(t);
+  const h = handle(d);
+  fs.mkdirSync(path.join(h.root, 'c1'));
+  fs.writeFileSync(path.join(h.root, 'c1', 'status'), '{}');
+  assert.equal(await deleteExited(h, 'c1', `/berth-test-absent-${process.pid}/c1`), true);
+  assert.equal(fs.existsSync(path.join(h.root, 'c1')), false);
+  assert.equal(await deleteExited(h, 'c1', `/berth-test-absent-${process.pid}/c1`), true);
 });

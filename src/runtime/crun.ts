@@ -6,12 +6,17 @@
 //   the read end and then execs the process. Starting through the FIFO ourselves is that, minus the
 //   exec. It is used only when crun would do nothing else: no poststart hooks in the spec and no
 //   NOTIFY_SOCKET (crun's sd_notify proxy). If the FIFO is gone or has no reader (the init died),
-//   `crun start` runs as before, so errors read as crun's.
+//   `crun start` runs as before, so errors read as crun's. Opt-in (BERTH_CRUN_FIFO_START=1, see
+//   oci.ts): a stray NUL byte was seen in the terminal input of `run -it` containers with it.
 // - crun compiles the spec's seccomp profile with libseccomp at every create (Debian's crun is
 //   built without its own cache: no libgcrypt). The compiled filter it leaves in
 //   <root>/<id>/seccomp.bpf is reused for later containers with the same profile through crun's
 //   `run.oci.seccomp_bpf_data` annotation (base64 of the raw filter), which makes crun load it as
 //   is. Keyed by the profile, the crun binary and the kernel; kept in memory and in the exec root.
+// - `crun delete --force` of a container whose init has exited removes its cgroups and then its
+//   state dir <root>/<id> (container_delete_internal; the kill it sends first finds nothing in a
+//   pid namespace). After an exit berthd does the same; when a cgroup is still in use (a process
+//   outlived the init: --pid host) it runs `crun delete --force`, which kills what is left.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -141,4 +146,37 @@ export class CrunSeccompCache {
       }
     }
   }
+}
+
+/** The container's cgroup directories (every v1 hierarchy, or the v2 tree). */
+function cgroupDirs(cgroupsPath: string): string[] {
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync('/sys/fs/cgroup');
+  } catch {
+    /* no cgroupfs */
+  }
+  return ['', ...entries].map((c) => path.join('/sys/fs/cgroup', c, cgroupsPath));
+}
+
+/**
+ * Remove the runtime state of a crun container whose init has exited, as `crun delete --force`
+ * would (see the header). Returns false, with the state dir left as it was, when one of its
+ * cgroups is still in use or cannot be removed: the caller then runs crun.
+ */
+export async function deleteExited(h: RuntimeHandle, id: string, cgroupsPath: string): Promise<boolean> {
+  const state = path.join(h.root, id);
+  if (!fs.existsSync(state)) return true;
+  const removed = await Promise.all(
+    cgroupDirs(cgroupsPath).map((dir) =>
+      fsp.rmdir(dir).then(
+        () => true,
+        // absent in this hierarchy, or a cgroup file on a v2 host
+        (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || err.code === 'ENOTDIR',
+      ),
+    ),
+  );
+  if (removed.includes(false)) return false;
+  await fsp.rm(state, { recursive: true, force: true });
+  return true;
 }

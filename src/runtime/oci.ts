@@ -1,11 +1,11 @@
 // A thin wrapper over an OCI runtime's command line (crun/runc): start, kill, delete, state,
 // pause, resume, exec. `create` is conmon's job (see conmon.ts).
 import { spawnPool } from './spawn-pool.js';
-import { isCrun, startNeedsRuntime, startThroughFifo } from './crun.js';
-
-const FIFO_START = process.env['BERTH_CRUN_FIFO_START'] === '1';
+import { deleteExited, isCrun, startNeedsRuntime, startThroughFifo } from './crun.js';
 import { BerthError, notFound, systemError } from '../errdefs/index.js';
 import type { RuntimeHandle } from '../daemon/containers/types.js';
+
+const FIFO_START = process.env['BERTH_CRUN_FIFO_START'] === '1';
 
 export interface RunResult {
   code: number;
@@ -71,6 +71,15 @@ export class OciRuntime {
   async delete(id: string, force = false): Promise<void> {
     const r = await this.#run('delete', [...(force ? ['--force'] : []), id]);
     if (r.code !== 0 && !/does not exist|not found|no such file/i.test(r.stderr)) throw runtimeError(this.handle, 'delete', r);
+  }
+
+  /**
+   * After the container's init has exited: its cgroups (at `cgroupsPath`) and state go. crun's
+   * are removed without running crun when nothing is left in them (crun.ts).
+   */
+  async deleteExited(id: string, cgroupsPath: string): Promise<void> {
+    if (isCrun(this.handle) && (await deleteExited(this.handle, id, cgroupsPath))) return;
+    await this.delete(id, true);
   }
 
   async state(id: string): Promise<RuntimeState | undefined> {

@@ -805,7 +805,7 @@ export class ContainerService implements ContainerBackend {
     // two threads at once cost more CPU in copy-on-write faults than they save in latency.
     const conmonGone = this.#conmonGone(rec.state.conmonPid);
     const rt = new OciRuntime(rec.runtime);
-    await rt.delete(rec.id, true).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'runtime delete failed'));
+    await rt.deleteExited(rec.id, this.#cgroupsPath(rec)).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'runtime delete failed'));
     mark('deleted');
     await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'unmount failed'));
     mark('unmounted');
@@ -1105,8 +1105,13 @@ export class ContainerService implements ContainerBackend {
     this.#listeners.delete(rec.id);
   }
 
+  /** linux.cgroupsPath of the container's spec */
+  #cgroupsPath(rec: ContainerRecord): string {
+    return `${this.#cgroupParent(rec.hostConfig).replace(/\/+$/, '')}/${rec.id}`;
+  }
+
   #removeCgroups(rec: ContainerRecord): void {
-    const rel = `${this.#cgroupParent(rec.hostConfig)}/${rec.id}`;
+    const rel = this.#cgroupsPath(rec);
     let ctrls: string[] = [];
     try {
       ctrls = fs.readdirSync('/sys/fs/cgroup');
