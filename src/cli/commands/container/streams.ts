@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { CommandContext } from '../../command.js';
 import type { HijackedStream } from '../../../client/transport.js';
 import { copyRaw, demuxStream } from '../../../client/stdcopy.js';
-import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../../runtime/attach/detach-keys.js';
+import { DEFAULT_DETACH_KEYS, DetachWatcher, parseDetachKeys } from '../../../runtime/attach/detach-keys.js';
 
 export interface StreamOptions {
   tty: boolean;
@@ -26,16 +26,8 @@ function detachMatcher(spec: string | undefined): (d: Buffer) => boolean {
   } catch {
     keys = Buffer.alloc(0); // the daemon refuses the spec
   }
-  let at = 0;
-  return (d) => {
-    if (keys.length === 0) return false;
-    for (const b of d) {
-      if (b === keys[at]) at++;
-      else at = b === keys[0] ? 1 : 0;
-      if (at === keys.length) return true;
-    }
-    return false;
-  };
+  const watcher = new DetachWatcher(keys);
+  return (d) => watcher.push(d).detach;
 }
 
 /** Copy until the container side closes the stream (it does after a detach too); resolves then. */
