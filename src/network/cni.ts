@@ -127,8 +127,15 @@ export async function cniAdd(conf: CniConflist, rt: CniRuntime): Promise<CniResu
   return (prev ?? {}) as CniResult;
 }
 
+/** CHECK exists from CNI 0.4.0 on (libcni refuses it for older conflists), and a conflist may turn it off. */
+export function supportsCheck(conf: CniConflist): boolean {
+  if (conf.disableCheck) return false;
+  const [maj = 0, min = 0] = conf.cniVersion.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  return maj > 0 || min >= 4;
+}
+
 export async function cniCheck(conf: CniConflist, rt: CniRuntime, cached: CniResult): Promise<void> {
-  if (conf.disableCheck) return;
+  if (!supportsCheck(conf)) return;
   for (const p of conf.plugins) await execPlugin(findPlugin(p.type, rt.pluginDirs), envFor('CHECK', rt), pluginInput(conf, p, rt, cached));
 }
 

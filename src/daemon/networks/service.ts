@@ -20,7 +20,7 @@ import { formatCidr, formatIp, macForIp, parseCidr, parseIfaceCidr, parseIp, typ
 import { deleteTables, renderRuleset, RulesetWriter, type NftState } from '../../network/nft.js';
 import { holdPort, portRequests, type PortHold, type PortMapping } from '../../network/ports.js';
 import { EmbeddedDns } from '../../network/dns.js';
-import { cniAdd, cniDel, loadConfigDir, parseConflist, type CniConflist } from '../../network/cni.js';
+import { cniAdd, cniCheck, cniDel, loadConfigDir, parseConflist, supportsCheck, type CniConflist, type CniRuntime } from '../../network/cni.js';
 import { NetworkStore } from './store.js';
 import type { AttachContainer, ContainerLookup, EndpointState, NetworkAttacher, NetworkRecord, NetworkingConfig, PreparedNetwork, SandboxState } from './types.js';
 import { labelsMatch, parseUntil } from '../common/filters.js';
@@ -151,7 +151,7 @@ export class NetworkService implements NetworkAttacher {
     const bridges = [...this.#nets.values()].filter((n) => n.driver === 'bridge');
     await this.#ensureBridges(bridges);
     await this.#nft.apply();
-    for (const s of this.#sandboxes.values()) await this.#holdPorts(s, s.ports.map((p) => ({ proto: p.proto, containerPort: p.containerPort, hostIp: p.hostIp, hostPorts: [p.hostPort, p.hostPort] }))).catch((err: unknown) => this.#log.warn({ err, id: s.containerId.slice(0, 12) }, 'could not hold a published port again'));
+    for (const s of this.#sandboxes.values()) await this.#holdPorts(s, s.ports.map((p) => ({ proto: p.proto, containerPort: p.containerPort, hostIp: p.hostIp, hostPorts: [p.hostPort, p.hostPort] })), s.endpoints.some((e) => this.#isPortNet(e))).catch((err: unknown) => this.#log.warn({ err, id: s.containerId.slice(0, 12) }, 'could not hold a published port again'));
     for (const n of bridges) if (this.#hasDns(n)) await this.#serveDns(n);
     await this.#sweep();
   }
@@ -167,6 +167,40 @@ export class NetworkService implements NetworkAttacher {
     for (const a of this.#store.attachments()) {
       if (!this.#containers?.find(a.containerId)) this.#store.deleteAttachment(a.containerId);
     }
+    // the containers that outlived the daemon: is their CNI networking still what ADD made?
+    for (const id of this.#sandboxes.keys()) {
+      for (const f of await this.check(id)) this.#log.warn({ id: id.slice(0, 12), network: f.network, err: f.error }, `CNI CHECK failed for container ${id.slice(0, 12)} on network ${f.network}: ${f.error}`);
+    }
+  }
+
+  /**
+   * CNI CHECK (as libcni's CheckNetworkList) of every CNI endpoint of a running container, with
+   * the cached ADD result; conflists older than 0.4.0 or with disableCheck are skipped. The
+   * failures are returned, one per network.
+   */
+  async check(containerId: string): Promise<{ network: string; error: string }[]> {
+    const sb = this.#sandboxes.get(containerId);
+    if (!sb) return [];
+    const out: { network: string; error: string }[] = [];
+    for (const e of sb.endpoints) {
+      const n = this.#nets.get(e.networkId);
+      if (n?.driver !== 'cni' || !n.cni || !e.cniResult || !supportsCheck(n.cni.conflist)) continue;
+      try {
+        await cniCheck(n.cni.conflist, this.#cniRuntime(sb, e), e.cniResult);
+      } catch (err) {
+        out.push({ network: n.name, error: (err as Error).message });
+      }
+    }
+    return out;
+  }
+
+  /** What a CNI plugin is run with for one endpoint; the published ports go to the sandbox's first CNI network. */
+  #cniRuntime(sb: SandboxState, e: EndpointState): CniRuntime {
+    const first = sb.endpoints.find((x) => this.#nets.get(x.networkId)?.driver === 'cni');
+    const portMappings = first === e && !sb.endpoints.some((x) => this.#isPortNet(x))
+      ? sb.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.proto, ...(p.hostIp && p.hostIp !== '0.0.0.0' ? { hostIP: p.hostIp } : {}) }))
+      : [];
+    return { containerId: sb.containerId, netns: path.join(NETNS_DIR, sb.netns), ifname: e.ifname, runtimeConfig: { portMappings }, pluginDirs: this.#s.cniPluginDirs };
   }
 
   /** Stop serving; with no container left, take berth's bridges and table down too. */
@@ -719,7 +753,9 @@ export class NetworkService implements NetworkAttacher {
     const reqs = portRequests(c.hostConfig.PortBindings, c.config.ExposedPorts, c.hostConfig.PublishAllPorts === true);
     // ports go to the first bridge network with external connectivity: as Docker, nothing is
     // published for a container whose bridge networks are all internal
-    const portNet = sb.endpoints.find((e) => this.#isPortNet(e));
+    // (or, with no such bridge, to the first CNI network whose conflist takes portMappings:
+    // berth holds the host ports and picks the ephemeral ones, the plugin (portmap) forwards)
+    const portNet = sb.endpoints.find((e) => this.#isPortNet(e)) ?? this.#cniPortNet(sb);
     const pooled = this.#pool.take();
     sb.netns = pooled?.name ?? this.#pool.newName();
     mark('allocated');
@@ -728,7 +764,7 @@ export class NetworkService implements NetworkAttacher {
     try {
       if (reqs.length > 0 && portNet) {
         const defaultIp = this.#nets.get(portNet.networkId)?.hostBinding || this.#s.hostIp;
-        await this.#holdPorts(sb, reqs.map((r) => ({ ...r, hostIp: r.hostIp || defaultIp })));
+        await this.#holdPorts(sb, reqs.map((r) => ({ ...r, hostIp: r.hostIp || defaultIp })), this.#isPortNet(portNet));
       }
       this.#store.saveSandbox(sb);
     } catch (err) {
@@ -740,7 +776,7 @@ export class NetworkService implements NetworkAttacher {
     }
     mark('saved');
     try {
-      await this.#plumb(sb, c, lines, pooled);
+      await this.#plumb(sb, lines, pooled);
       mark('kernel');
       this.#writeEtc(c, sb);
       mark('etc');
@@ -812,41 +848,44 @@ export class NetworkService implements NetworkAttacher {
    * already running, else one spawn); the ruleset (one nft) in parallel when ports are published;
    * then CNI ADDs.
    */
-  async #plumb(sb: SandboxState, c: AttachContainer, lines: readonly string[], pooled: PooledNetns | undefined): Promise<void> {
-    let routed = sb.endpoints.some((e) => this.#nets.get(e.networkId)?.driver === 'bridge' && e.gateway !== '');
+  async #plumb(sb: SandboxState, lines: readonly string[], pooled: PooledNetns | undefined): Promise<void> {
     const netns = pooled ? pooled.run(lines) : createNetns(sb.netns, lines);
     await Promise.all([netns, sb.ports.length > 0 ? this.#nft.apply() : Promise.resolve()]);
     if (!this.#s.userlandProxy) {
       // loopback DNAT back into the same bridge needs hairpin on the port (sysfs, no process)
       for (const e of sb.endpoints) if (e.hostVeth) writeSysfs(`/sys/class/net/${e.hostVeth}/brport/hairpin_mode`, '1');
     }
-    const cniEps = sb.endpoints.filter((e) => this.#nets.get(e.networkId)?.driver === 'cni');
-    for (const e of cniEps) {
-      const n = this.#nets.get(e.networkId);
-      if (!n?.cni) continue;
-      const portMappings = portRequests(c.hostConfig.PortBindings, c.config.ExposedPorts, c.hostConfig.PublishAllPorts === true).map((r) => ({
-        hostPort: r.hostPorts[0],
-        containerPort: r.containerPort,
-        protocol: r.proto,
-        ...(r.hostIp ? { hostIP: r.hostIp } : {}),
-      }));
-      const result = await cniAdd(n.cni.conflist, { containerId: c.id, netns: path.join(NETNS_DIR, sb.netns), ifname: e.ifname, runtimeConfig: { portMappings }, pluginDirs: this.#s.cniPluginDirs });
-      e.cniResult = result;
-      const v4 = result.ips?.find((i) => !i.address.includes(':'));
-      if (v4) {
-        const [ip = '', prefix = '0'] = v4.address.split('/');
-        e.ip = ip;
-        e.prefix = Number(prefix);
-        e.gateway = v4.gateway ?? '';
-      }
-      const iface = result.interfaces?.find((i) => i.sandbox && i.name === e.ifname);
-      if (iface?.mac) e.mac = iface.mac;
-      if (!routed && e.gateway) routed = true;
-      this.#store.saveSandbox(sb);
-    }
+    for (const e of sb.endpoints) if (this.#nets.get(e.networkId)?.driver === 'cni') await this.#cniAddEndpoint(sb, e);
   }
 
-  async #holdPorts(sb: SandboxState, reqs: readonly { proto: 'tcp' | 'udp'; containerPort: number; hostIp: string; hostPorts: [number, number] }[]): Promise<void> {
+
+  /** The sandbox's first CNI endpoint, when its conflist has a plugin taking portMappings. */
+  #cniPortNet(sb: SandboxState): EndpointState | undefined {
+    const e = sb.endpoints.find((x) => this.#nets.get(x.networkId)?.driver === 'cni');
+    const conf = e ? this.#nets.get(e.networkId)?.cni?.conflist : undefined;
+    return conf?.plugins.some((p) => p.capabilities?.['portMappings'] === true) ? e : undefined;
+  }
+
+  /** CNI ADD for one endpoint; its address, gateway and MAC from the result, which is kept for CHECK and DEL. */
+  async #cniAddEndpoint(sb: SandboxState, e: EndpointState): Promise<void> {
+    const n = this.#nets.get(e.networkId);
+    if (!n?.cni) return;
+    const result = await cniAdd(n.cni.conflist, this.#cniRuntime(sb, e));
+    e.cniResult = result;
+    const v4 = result.ips?.find((i) => !i.address.includes(':'));
+    if (v4) {
+      const [ip = '', prefix = '0'] = v4.address.split('/');
+      e.ip = ip;
+      e.prefix = Number(prefix);
+      e.gateway = v4.gateway ?? '';
+    }
+    const iface = result.interfaces?.find((i) => i.sandbox && i.name === e.ifname);
+    if (iface?.mac) e.mac = iface.mac;
+    this.#store.saveSandbox(sb);
+  }
+
+  /** Bind the host ports (kept from other programs); on a bridge, `proxy` makes them userland proxies when that is on. */
+  async #holdPorts(sb: SandboxState, reqs: readonly { proto: 'tcp' | 'udp'; containerPort: number; hostIp: string; hostPorts: [number, number] }[], proxy = true): Promise<void> {
     const held: PortHold[] = this.#holds.get(sb.containerId) ?? [];
     this.#holds.set(sb.containerId, held);
     const mine = new Set(held.map((h) => `${h.mapping.proto}/${h.mapping.hostIp}/${h.mapping.hostPort}`));
@@ -858,7 +897,7 @@ export class NetworkService implements NetworkAttacher {
         return e ? { ip: e.ip, port: r.containerPort } : undefined;
       };
       // userland-proxy off: the socket only holds the port, DNAT (loopback included) does the rest
-      const h = await holdPort(r, (proto, ip, port) => this.#portTaken(sb.containerId, proto, ip, port) && !mine.has(`${proto}/${ip}/${port}`), this.#s.userlandProxy ? target : undefined);
+      const h = await holdPort(r, (proto, ip, port) => this.#portTaken(sb.containerId, proto, ip, port) && !mine.has(`${proto}/${ip}/${port}`), this.#s.userlandProxy && proxy ? target : undefined);
       held.push(h);
       out.push(h.mapping);
     }
@@ -986,7 +1025,7 @@ export class NetworkService implements NetworkAttacher {
     for (const e of sb.endpoints) {
       const n = this.#nets.get(e.networkId);
       if (n?.driver === 'cni' && n.cni && e.cniResult) {
-        await cniDel(n.cni.conflist, { containerId, netns: path.join(NETNS_DIR, sb.netns), ifname: e.ifname, pluginDirs: this.#s.cniPluginDirs }, e.cniResult).catch((err: unknown) => this.#log.warn({ err, id: containerId.slice(0, 12) }, 'CNI DEL failed'));
+        await cniDel(n.cni.conflist, this.#cniRuntime(sb, e), e.cniResult).catch((err: unknown) => this.#log.warn({ err, id: containerId.slice(0, 12) }, 'CNI DEL failed'));
       }
     }
     const lines = sb.endpoints.filter((e) => e.hostVeth && linkExists(e.hostVeth)).map((e) => `link del ${e.hostVeth}`);
@@ -1020,7 +1059,6 @@ export class NetworkService implements NetworkAttacher {
       const seq = atts.reduce((m, a) => Math.max(m, a.seq + 1), 0);
       const sb = this.#sandboxes.get(c.id);
       if (sb && (c.state.status === 'running' || c.state.status === 'paused')) {
-        if (n.driver !== 'bridge') throw invalidArgument('connecting a running container to a cni network is not supported: stop it first');
         const used = new Set(sb.endpoints.map((e) => e.ifname));
         let i = 0;
         while (used.has(`eth${i}`)) i++;
@@ -1033,10 +1071,11 @@ export class NetworkService implements NetworkAttacher {
           const routed = sb.endpoints.some((e) => e !== ep && e.gateway);
           if (plan) await ipBatch(vethLines([plan], { hostNs: hostNetnsRef(), bridgeIndex: ifindex, lo: false, routed }), { netns: sb.netns });
           if (plan && !this.#s.userlandProxy) writeSysfs(`/sys/class/net/${ep.hostVeth}/brport/hairpin_mode`, '1');
+          if (n.driver === 'cni') await this.#cniAddEndpoint(sb, ep);
         } catch (err) {
           sb.endpoints = sb.endpoints.filter((e) => e !== ep);
           this.#store.saveSandbox(sb);
-          if (linkExists(ep.hostVeth)) await ipBatch([`link del ${ep.hostVeth}`]).catch(() => undefined);
+          if (ep.hostVeth && linkExists(ep.hostVeth)) await ipBatch([`link del ${ep.hostVeth}`]).catch(() => undefined);
           throw err;
         }
         this.#writeEtc(c, sb);
@@ -1060,7 +1099,7 @@ export class NetworkService implements NetworkAttacher {
       const sb = this.#sandboxes.get(c.id);
       const ep = sb?.endpoints.find((e) => e.networkId === n.id);
       if (sb && ep) {
-        if (ep.cniResult && n.cni) await cniDel(n.cni.conflist, { containerId: c.id, netns: path.join(NETNS_DIR, sb.netns), ifname: ep.ifname, pluginDirs: this.#s.cniPluginDirs }, ep.cniResult);
+        if (ep.cniResult && n.cni) await cniDel(n.cni.conflist, this.#cniRuntime(sb, ep), ep.cniResult);
         if (ep.hostVeth && linkExists(ep.hostVeth)) await ipBatch([`link del ${ep.hostVeth}`]);
         sb.endpoints = sb.endpoints.filter((e) => e !== ep);
         this.#store.saveSandbox(sb);
