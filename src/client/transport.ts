@@ -2,14 +2,15 @@
 // start-up), Engine API version negotiation via /_ping, and hijacked (Upgrade: tcp) streams.
 import type http from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { BerthError } from '../errdefs/index.js';
 import { connectError, daemonError } from './errors.js';
 import type { HostAddress } from './host.js';
+import { encodeRequest, miniRequest, type MiniResponse } from './mini-http.js';
 
 // node:http through getBuiltinModule, not an ESM import: the ESM facade of node:http reads
 // every export, and its lazy WebSocket getter loads undici, tls and crypto (~40 ms at start-up).
-const nodeHttp = process.getBuiltinModule('node:http');
+// And only when a request streams: JSON calls go through mini-http.ts, which needs only node:net.
+const nodeHttp = (): typeof http => process.getBuiltinModule('node:http');
 
 /** The newest Engine API version this client speaks. */
 export const CLIENT_API_VERSION = '1.50';
@@ -70,7 +71,7 @@ export async function readBody(res: http.IncomingMessage): Promise<string> {
 
 export class Transport {
   readonly host: HostAddress;
-  readonly #agent: http.Agent;
+  #agent: http.Agent | undefined;
   #version: string | undefined;
   #negotiating: Promise<string> | undefined;
   /** What /_ping said (headers), once negotiated. */
@@ -79,7 +80,11 @@ export class Transport {
   constructor(host: HostAddress, opts: { apiVersion?: string } = {}) {
     this.host = host;
     this.#version = opts.apiVersion;
-    this.#agent = new nodeHttp.Agent({ keepAlive: true, maxSockets: 8 });
+  }
+
+  get #pool(): http.Agent {
+    this.#agent ??= new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 8 });
+    return this.#agent;
   }
 
   /** The API version requests use: fixed by the caller, else negotiated once with /_ping. */
@@ -90,9 +95,8 @@ export class Transport {
   }
 
   async #negotiate(): Promise<string> {
-    const res = await this.#send({ method: 'GET', path: '/_ping', versioned: false });
+    const res = await this.#whole({ method: 'GET', path: '/_ping', versioned: false });
     const header = res.headers['api-version'];
-    await readBody(res);
     const server = typeof header === 'string' && /^\d+\.\d+$/.test(header) ? header : undefined;
     this.ping = { ...(server !== undefined ? { apiVersion: server } : {}) };
     const os = res.headers['ostype'];
@@ -112,8 +116,31 @@ export class Transport {
     // servername '' skips the agent's TLS server-name guess, whose isIP() compiles a large
     // IPv6 regular expression (~10 ms of start-up) for a plain-HTTP request.
     const base = { method, path, headers: { 'User-Agent': 'berth-cli', ...headers }, servername: '' } as http.RequestOptions;
-    if (this.host.kind === 'unix') return { ...base, socketPath: this.host.path, agent: this.#agent, host: 'api.moby.localhost' };
-    return { ...base, host: this.host.host, port: this.host.port, agent: this.#agent };
+    if (this.host.kind === 'unix') return { ...base, socketPath: this.host.path, agent: this.#pool, host: 'api.moby.localhost' };
+    return { ...base, host: this.host.host, port: this.host.port, agent: this.#pool };
+  }
+
+  /** A request without a streamed body, its whole response read (mini-http.ts, no node:http). */
+  async #whole(opts: RequestOptions): Promise<MiniResponse> {
+    if (isReadable(opts.body)) throw new BerthError('internal', 'a streamed body needs request()');
+    const url = await this.#url(opts);
+    const headers: Record<string, string | number> = { 'User-Agent': 'berth-cli' };
+    for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : (v as string | number);
+    let payload: Buffer | undefined;
+    if (Buffer.isBuffer(opts.body)) payload = opts.body;
+    else if (opts.body !== undefined) {
+      payload = Buffer.from(JSON.stringify(opts.body));
+      if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
+    }
+    const method = opts.method ?? 'GET';
+    const h = this.host;
+    const hostHeader = h.kind === 'unix' ? 'api.moby.localhost' : h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
+    const target = h.kind === 'unix' ? { socketPath: h.path } : { host: h.host, port: h.port };
+    try {
+      return await miniRequest(target, encodeRequest(method, url, hostHeader, headers, payload), method, opts.signal);
+    } catch (err) {
+      throw this.#wrapConnError(err);
+    }
   }
 
   /** Send a request and return the response, whatever its status. */
@@ -132,9 +159,9 @@ export class Transport {
     return new Promise<http.IncomingMessage>((resolve, reject) => {
       const reqOpts = this.#requestOptions(opts.method ?? 'GET', url, headers);
       if (opts.signal) reqOpts.signal = opts.signal;
-      const req = nodeHttp.request(reqOpts, resolve);
+      const req = nodeHttp().request(reqOpts, resolve);
       req.on('error', (err) => reject(this.#wrapConnError(err)));
-      if (stream) pipeline(stream, req).catch((err: unknown) => req.destroy(err as Error));
+      if (stream) process.getBuiltinModule('node:stream').pipeline(stream, req, (err) => err && req.destroy(err));
       else req.end(payload);
     });
   }
@@ -157,8 +184,13 @@ export class Transport {
 
   /** A request with a JSON response (or none: 204 gives undefined). */
   async json<T>(opts: RequestOptions): Promise<T> {
-    const res = await this.request(opts);
-    const text = await readBody(res);
+    if (isReadable(opts.body)) {
+      const text = await readBody(await this.request(opts));
+      return (text.trim() === '' ? undefined : JSON.parse(text)) as T;
+    }
+    const res = await this.#whole(opts);
+    const text = res.body.toString('utf8');
+    if (res.status < 200 || res.status >= 300) throw daemonError(res.status, text);
     if (text.trim() === '') return undefined as T;
     return JSON.parse(text) as T;
   }
@@ -176,7 +208,7 @@ export class Transport {
     return new Promise<HijackedStream>((resolve, reject) => {
       // A hijacked connection is never returned to the pool.
       const reqOpts = { ...this.#requestOptions(opts.method ?? 'POST', url, headers), agent: false as const };
-      const req = nodeHttp.request(reqOpts);
+      const req = nodeHttp().request(reqOpts);
       req.on('upgrade', (res, socket, head) => {
         if (head.length > 0) socket.unshift(head);
         resolve({ socket, contentType: String(res.headers['content-type'] ?? '') });
@@ -197,6 +229,6 @@ export class Transport {
   }
 
   close(): void {
-    this.#agent.destroy();
+    this.#agent?.destroy();
   }
 }
