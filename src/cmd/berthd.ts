@@ -24,6 +24,7 @@ import { volumeUsageToWire } from '../api/compat/volumes.js';
 import { containersRouter } from '../api/routers/containers.js';
 import { containerDiskUsage } from '../api/compat/containers.js';
 import { NetworkService, networkSettingsFrom } from '../daemon/networks/index.js';
+import { spawner } from '../network/spawner.js';
 import { networksRouter } from '../api/routers/networks.js';
 import { containerNetworkSettings, summaryPorts } from '../api/compat/networks.js';
 import { ContainerAttach, ContainerLogs, ContainerTop, ExecService } from '../daemon/streams/index.js';
@@ -92,6 +93,8 @@ async function main(): Promise<number> {
     fs.mkdirSync(path.dirname(config.pidfile), { recursive: true });
     fs.writeFileSync(config.pidfile, `${process.pid}`);
 
+    // nothing is served yet: the network tools run from this thread, no worker isolate is started
+    spawner.setInline(true);
     const db = new MetadataDb(path.join(config.dataRoot, 'berth.db'));
     closers.push({ name: 'database', close: () => db.close() });
     const events = new EventsService();
@@ -154,6 +157,7 @@ async function main(): Promise<number> {
     const app = await buildApi({ logger: logger.child({ component: 'api' }), routers, hijack, serverHeader: `berth/${BERTH_VERSION} (linux)` });
     const listeners: Listener[] = [];
     for (const host of config.hosts) listeners.push(await listen(app, host, hijack, logger));
+    spawner.setInline(false);
     // Listeners close first so no new request starts while services shut down.
     closers.unshift({ name: 'api', close: async () => { await Promise.all(listeners.map((l) => l.close())); await app.close(); } });
     logger.info({ hosts: config.hosts, dataRoot: config.dataRoot, version: BERTH_VERSION }, 'berthd is ready');

@@ -70,6 +70,27 @@ test('spawner: runs with input off the main thread; parks a child and feeds it l
   }
 });
 
+test('spawner: inline runs (daemon start-up) start no worker; the worker starts after setInline(false) and ends when idle', async () => {
+  const s = new Spawner(50);
+  try {
+    s.setInline(true);
+    assert.deepEqual(await s.run('sh', ['-c', 'cat; echo err >&2; exit 3'], { input: 'hello' }), { code: 3, stdout: 'hello', stderr: 'err\n' });
+    assert.deepEqual(await s.run('sh', ['-c', 'echo "$X"'], { env: { X: 'from-env' } }), { code: 0, stdout: 'from-env\n', stderr: '' });
+    const missing = await s.run('/nonexistent/tool', []);
+    assert.equal(missing.code, -1);
+    assert.match(missing.stderr, /ENOENT/);
+    assert.equal((await s.run('sleep', ['5'], { timeoutMs: 50 })).code, 137);
+    assert.equal(s.workerRunning, false);
+    s.setInline(false);
+    assert.equal((await s.run('true', [])).code, 0);
+    assert.equal(s.workerRunning, true);
+    for (let i = 0; i < 100 && s.workerRunning; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(s.workerRunning, false);
+  } finally {
+    await s.close();
+  }
+});
+
 test('parkHere: a child parked from this thread, fed once; an early exit is reported', async () => {
   const p = await parkHere('sh', ['-c', 'read x; echo "got $x" >&2; exit 4']);
   assert.ok(p && p.pid > 0);

@@ -9,7 +9,10 @@
 // parked child's stdin belongs to this process: if berthd dies, the child reads EOF and exits.
 //
 // The worker starts on first use and exits when it has been idle (nothing running, nothing
-// parked) for a while, so a daemon that never touches the network pays nothing.
+// parked) for a while, so a daemon that never touches the network pays nothing. While berthd
+// starts (setInline(true), before it serves anything) runs are spawned from the calling thread
+// instead: nothing waits on the main thread then, and a worker started for the bridges' set-up
+// would still hold its isolate (about 10 MiB of RSS) when the daemon is first idle.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 
@@ -101,9 +104,20 @@ export class Spawner {
   readonly #parked = new Map<number, (() => void) | undefined>();
   #next = 1;
   #idleTimer: NodeJS.Timeout | undefined;
+  #inline = false;
 
   constructor(idleMs = 15_000) {
     this.#idleMs = idleMs;
+  }
+
+  /** Spawn runs from the calling thread (true) or from the worker (false, the default). */
+  setInline(on: boolean): void {
+    this.#inline = on;
+  }
+
+  /** Whether the worker thread is running (for tests). */
+  get workerRunning(): boolean {
+    return this.#worker !== undefined;
   }
 
   #get(): Worker {
@@ -166,6 +180,7 @@ export class Spawner {
   }
 
   async run(cmd: string, args: readonly string[], o: RunOptions = {}): Promise<RunResult> {
+    if (this.#inline) return runHere(cmd, args, o);
     const r = await this.#send({ kind: 'run', cmd, args: [...args], input: o.input ?? '', ...(o.env ? { env: o.env } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
     return { code: r['code'] as number, stdout: String(r['stdout'] ?? ''), stderr: String(r['stderr'] ?? '') };
   }
@@ -202,6 +217,41 @@ export class Spawner {
     this.#parked.clear();
     if (w) await w.terminate();
   }
+}
+
+const MAX_OUTPUT = 1 << 20;
+
+/** The worker's 'run', on the calling thread (its spawn blocks this thread until the exec). */
+export function runHere(cmd: string, args: readonly string[], o: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(o.env ? { env: o.env } : {}) });
+    } catch (e) {
+      resolve({ code: -1, stdout: '', stderr: String((e as Error).message ?? e) });
+      return;
+    }
+    let stdout = '';
+    let stderr = '';
+    let done = false;
+    child.stdout?.on('data', (d: Buffer) => {
+      if (stdout.length < MAX_OUTPUT) stdout += d.toString();
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      if (stderr.length < MAX_OUTPUT) stderr += d.toString();
+    });
+    const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
+    const finish = (r: RunResult): void => {
+      if (done) return;
+      done = true;
+      if (timer) clearTimeout(timer);
+      resolve(r);
+    };
+    child.on('error', (e) => finish({ code: -1, stdout, stderr: stderr + e.message }));
+    child.on('close', (code, sig) => finish({ code: code ?? (sig === 'SIGKILL' ? 137 : -1), stdout, stderr }));
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(o.input ?? '');
+  });
 }
 
 /**
