@@ -2,7 +2,8 @@
 // AuthConfig (X-Registry-Auth / POST /auth), basic auth, and bearer tokens fetched from the
 // challenge's realm for a service and scopes, cached per scope set until they expire.
 import { createHash } from 'node:crypto';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undici } from './undici.js';
 import { BerthError, unauthorized } from '../../errdefs/index.js';
 import type { Challenge } from './challenge.js';
 import { errorFromResponse, networkErrorText } from './errors.js';
@@ -114,14 +115,14 @@ export async function fetchToken(c: Challenge, scopes: readonly string[], auth: 
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: auth.identitytoken, client_id: 'docker' });
       if (service) form.set('service', service);
       for (const s of scopes) form.append('scope', s);
-      res = await request(url, { dispatcher, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+      res = await undici().request(url, { dispatcher, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
     } else {
       if (service) url.searchParams.set('service', service);
       for (const s of scopes) url.searchParams.append('scope', s);
       if (creds) url.searchParams.set('account', creds.username);
       const headers: Record<string, string> = {};
       if (creds) headers['authorization'] = basicHeader(creds);
-      res = await request(url, { dispatcher, method: 'GET', headers });
+      res = await undici().request(url, { dispatcher, method: 'GET', headers });
     }
   } catch (err) {
     throw unauthorized(`${what}: ${networkErrorText(err, url.host)}`, { cause: err });

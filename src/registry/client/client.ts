@@ -3,7 +3,8 @@
 // (anonymous, basic, bearer tokens per scope), manifests, blobs (resumable GETs), uploads
 // (mount, chunked PATCH + PUT, monolithic PUT), tags, and the index's /v1/search.
 import type { Readable } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undici } from './undici.js';
 import { BerthError, invalidArgument, unauthorized } from '../../errdefs/index.js';
 import { isDigest, sha256, type Digest } from '../../oci/digest.js';
 import { MediaTypes } from '../../oci/media-types.js';
@@ -67,7 +68,7 @@ export class RegistryClient {
     if (cached) return cached;
     const url = `${ep.url}/v2/`;
     try {
-      const res = await request(url, { dispatcher: ep.dispatcher, method: 'GET', headers: { 'user-agent': this.userAgent }, ...(signal ? { signal } : {}) });
+      const res = await undici().request(url, { dispatcher: ep.dispatcher, method: 'GET', headers: { 'user-agent': this.userAgent }, ...(signal ? { signal } : {}) });
       await res.body.text().catch(() => '');
       const challenges = res.statusCode === 401 ? parseChallenges(res.headers['www-authenticate']) : [];
       this.#pings.set(ep.url, challenges);
@@ -120,7 +121,7 @@ export class RegistryClient {
     }
     let res;
     try {
-      res = await request(url, { dispatcher: endpoint.dispatcher, method: 'GET', headers, ...(signal ? { signal } : {}) });
+      res = await undici().request(url, { dispatcher: endpoint.dispatcher, method: 'GET', headers, ...(signal ? { signal } : {}) });
     } catch (err) {
       throw new BerthError('unavailable', `${urlErrorPrefix('GET', url)}: ${networkErrorText(err, endpoint.host)}`, { cause: err });
     }
@@ -141,7 +142,7 @@ export class RegistryClient {
       if (creds) headers['authorization'] = basicHeader(creds);
       let res;
       try {
-        res = await request(url, { dispatcher: ep.dispatcher, method: 'GET', headers, ...(signal ? { signal } : {}) });
+        res = await undici().request(url, { dispatcher: ep.dispatcher, method: 'GET', headers, ...(signal ? { signal } : {}) });
       } catch (err) {
         lastErr = new BerthError('unavailable', `${urlErrorPrefix('GET', url.toString())}: ${networkErrorText(err, ep.host)}`, { cause: err });
         if (isNetworkError(err)) continue;
@@ -264,7 +265,7 @@ export class Repository {
       if (auth.value) headers['authorization'] = auth.value;
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(url, {
+        res = await undici().request(url, {
           dispatcher: ep.dispatcher,
           method: method as Dispatcher.HttpMethod,
           headers,
@@ -355,7 +356,7 @@ export class Repository {
       await res.body.text().catch(() => '');
       if (!loc) break;
       const target = new URL(loc, `${(this.#endpoint as Endpoint).url}/v2/${this.path}/blobs/${digest}`);
-      const r = await request(target, { dispatcher: (this.#endpoint as Endpoint).dispatcher, method: 'GET', headers: { 'user-agent': this.client.userAgent, ...headers }, ...(signal ? { signal } : {}) });
+      const r = await undici().request(target, { dispatcher: (this.#endpoint as Endpoint).dispatcher, method: 'GET', headers: { 'user-agent': this.client.userAgent, ...headers }, ...(signal ? { signal } : {}) });
       res = { status: r.statusCode, headers: r.headers, body: r.body };
     }
     if (res.status !== 200 && res.status !== 206) throw await this.fail(res);

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher, EnvHttpProxyAgent } from 'undici';
+import { undici } from './undici.js';
 import { DEFAULT_DOMAIN } from '../../oci/reference.js';
 
 export const DOCKER_HUB_REGISTRY = 'registry-1.docker.io';
@@ -149,7 +150,7 @@ export class RegistryHosts {
     };
     const opts = { connect, connections: 16, keepAliveTimeout: 30_000 };
     // Go's ProxyFromEnvironment never proxies localhost or loopback addresses.
-    if (isLoopbackHost(hostnameOf(host).replace(/^\[|\]$/g, ''))) d = new Agent(opts);
+    if (isLoopbackHost(hostnameOf(host).replace(/^\[|\]$/g, ''))) d = new (undici().Agent)(opts);
     else {
       const env = this.#env;
       const p: EnvHttpProxyAgent.Options = { ...opts };
@@ -159,7 +160,7 @@ export class RegistryHosts {
       if (httpProxy) p.httpProxy = httpProxy;
       if (httpsProxy) p.httpsProxy = httpsProxy;
       if (noProxy !== undefined) p.noProxy = noProxy;
-      d = new EnvHttpProxyAgent(p);
+      d = new (undici().EnvHttpProxyAgent)(p);
     }
     this.#dispatchers.set(key, d);
     return d;
