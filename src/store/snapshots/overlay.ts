@@ -20,6 +20,7 @@ import type { MetadataDb } from '../metadata/db.js';
 import { layerTar } from './diff.js';
 import { ExtractPool } from './extract-pool.js';
 import { isMountPoint, mountOverlay, unmount } from './mount.js';
+import { spreadSubdirs } from './spread.js';
 import type { ChainId, LayerInfo, PreparedLayer, PrepareOptions, RootfsMounter, Snapshotter } from './types.js';
 
 export interface OverlaySnapshotterOptions {
@@ -88,6 +89,8 @@ export class OverlaySnapshotter implements Snapshotter, RootfsMounter {
   #seq = 0;
   #synced = 0;
   #syncing: { covers: number; done: Promise<void> } | undefined;
+  /** tmp/ flagged so that ext4 spreads the unpack dirs over its block groups (spread.ts), once */
+  #spread: Promise<boolean> | undefined;
 
   constructor(opts: OverlaySnapshotterOptions) {
     this.dataRoot = opts.dataRoot;
@@ -203,6 +206,7 @@ export class OverlaySnapshotter implements Snapshotter, RootfsMounter {
   }
 
   async #unpack(source: Readable, opts: PrepareOptions): Promise<Unpacked> {
+    await (this.#spread ??= spreadSubdirs(this.#tmpDir));
     const tmp = await fsp.mkdtemp(path.join(this.#tmpDir, UNPACK_PREFIX));
     try {
       const diff = path.join(tmp, 'diff');
