@@ -465,6 +465,19 @@ describe('networking', { skip: !ok && !process.env['CI'] ? 'needs root, nft, ip,
     assert.match(next.stdout, new RegExp(`inet ${doomedInfo.NetworkSettings.Networks.n1.IPAddress as string}/`));
   });
 
+  it('creates the default bridge and its rules again when they were deleted behind berthd', async (t) => {
+    if (!need(t, ok, 'root, nft, ip, crun')) return;
+    const gw = (await d.request('GET', '/networks/bridge')).json().IPAM.Config[0].Gateway as string;
+    assert.equal(sh('ip', ['link', 'del', bridge]).code, 0);
+    assert.equal(sh('nft', ['delete', 'table', 'ip', table]).code, 0);
+    const r = await d.berth(['run', '--rm', '--dns', DNS_ADDR, 'busybox', 'ip', '-4', 'route']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`default via ${gw.replace(/\./g, '\\.')}`));
+    assert.equal(fs.existsSync(`/sys/class/net/${bridge}`), true, 'the bridge is back');
+    assert.match(sh('ip', ['-4', '-o', 'addr', 'show', 'dev', bridge]).out, new RegExp(`inet ${gw.replace(/\./g, '\\.')}/`));
+    assert.match(sh('nft', ['list', 'table', 'ip', table]).out, /masquerade/, 'the ruleset is back');
+  });
+
   it('removes everything: containers, networks, netns, veths and IPAM rows', async (t) => {
     if (!need(t, ok, 'root, nft, ip, crun')) return;
     const all = (await d.request('GET', '/containers/json?all=1')).json<{ Id: string }[]>();

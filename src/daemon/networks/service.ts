@@ -333,6 +333,20 @@ export class NetworkService implements NetworkAttacher {
     }
   }
 
+  /**
+   * A bridge of the sandbox's networks that someone deleted while berthd ran (`ip link del`): made
+   * again, with its address, and the ruleset applied again (whoever deleted the bridge may have
+   * deleted the table too). One stat per network when nothing is missing.
+   */
+  async #recreateMissingBridges(sb: SandboxState): Promise<void> {
+    const missing = [...new Set(sb.endpoints.map((e) => this.#nets.get(e.networkId)))].filter((n): n is NetworkRecord => n?.driver === 'bridge' && !linkExists(n.bridge));
+    if (missing.length === 0) return;
+    this.#log.warn({ bridges: missing.map((n) => n.bridge) }, 'network bridges were deleted behind berthd: creating them again');
+    await this.#ensureBridges(missing);
+    await this.#nft.apply();
+    for (const n of missing) if (this.#hasDns(n)) await this.#serveDns(n);
+  }
+
   /** netns of berth's (by prefix) that no sandbox owns, veths on berth's bridges that no endpoint owns. */
   async #sweep(): Promise<void> {
     const prefix = `${this.#s.bridge}-`;
@@ -747,6 +761,7 @@ export class NetworkService implements NetworkAttacher {
     const sb: SandboxState = { containerId: c.id, name: c.name.replace(/^\//, ''), netns: '', endpoints: [], ports: [], upstreams: [] };
     // addresses: allocated and saved (with the sandbox) before anything touches the kernel
     for (const [i, a] of atts.entries()) sb.endpoints.push(this.#newEndpoint(c, a.network, a.config, `eth${i}`));
+    await this.#recreateMissingBridges(sb);
     // everything the namespace needs, in one batch run inside it (throws before anything is held)
     const lines = this.#sandboxLines(sb);
     sb.upstreams = this.#upstreamsFor(c);
