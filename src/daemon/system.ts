@@ -22,6 +22,9 @@ export interface RuntimeInfo {
   args?: string[];
   /** Why this runtime is the default, or why another was skipped (shown in info warnings). */
   notes?: string[];
+  /** what `<runtime> --version` says, once known */
+  version?: string;
+  commit?: string;
 }
 
 export interface SystemProviders {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { RuntimeTable } from './probe.js';
+import { RuntimeTable, parseRuntimeVersion } from './probe.js';
 
 const unshare = ['/usr/bin/unshare', '/bin/unshare'].find((p) => fs.existsSync(p));
 
@@ -32,4 +32,10 @@ test('other wrappers and plain runtimes are run as given', () => {
   const odd = table.handle('odd');
   assert.equal(odd.createPath, '/opt/wrap');
   assert.deepEqual(odd.createArgs, ['/usr/bin/crun', '--root', '/run/x/runtimes/odd']);
+});
+
+test('parseRuntimeVersion: crun and runc --version output, as /version shows the runtime component', () => {
+  assert.deepEqual(parseRuntimeVersion('crun version 1.8.1\ncommit: f8a096be060b22ccd3d5f3ebe44108517fbf6c30\nrundir: /run/crun\n'), { version: '1.8.1', commit: 'f8a096be060b22ccd3d5f3ebe44108517fbf6c30' });
+  assert.deepEqual(parseRuntimeVersion('runc version 1.1.5+ds1\ncommit: 1.1.5+ds1-1+deb12u1\nspec: 1.0.2-dev\n'), { version: '1.1.5+ds1', commit: '1.1.5+ds1-1+deb12u1' });
+  assert.deepEqual(parseRuntimeVersion('something else'), {});
 });

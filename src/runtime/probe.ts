@@ -3,7 +3,7 @@
 // hierarchy holds controllers, which crun 1.8 refuses); else runc. Configured runtimes
 // (daemon.json "runtimes") are added as given. The result is cached in the exec root, keyed by
 // the binaries and the cgroup layout, so a restart does not probe again.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { invalidArgument } from '../errdefs/index.js';
@@ -22,7 +22,14 @@ export interface RuntimeEntry {
 
 export interface RuntimeTableInfo {
   defaultRuntime: string;
-  runtimes: { name: string; path: string; args?: string[]; notes?: string[] }[];
+  runtimes: { name: string; path: string; args?: string[]; notes?: string[]; version?: string; commit?: string }[];
+}
+
+/** `crun --version` / `runc --version` output: "<name> version X" and "commit: Y". */
+export function parseRuntimeVersion(text: string): { version?: string; commit?: string } {
+  const version = /^\S+ version (\S+)/m.exec(text)?.[1];
+  const commit = /^commit: (\S+)/m.exec(text)?.[1];
+  return { ...(version ? { version } : {}), ...(commit ? { commit } : {}) };
 }
 
 const UNIFIED_CONTROLLERS = '/sys/fs/cgroup/unified/cgroup.controllers';
@@ -51,6 +58,8 @@ export class RuntimeTable {
   readonly #execRoot: string;
   /** unshare(1), looked up once (handle() runs at every create); '' when there is none */
   #unshare: string | undefined;
+  /** what `<runtime> --version` said, by runtime name (loadVersions) */
+  readonly #versions = new Map<string, { version?: string; commit?: string }>();
 
   constructor(execRoot: string, entries: RuntimeEntry[], defaultRuntime: string) {
     this.#execRoot = execRoot;
@@ -91,8 +100,19 @@ export class RuntimeTable {
         path: e.path,
         ...(e.runtimeArgs.length > 0 ? { args: e.runtimeArgs } : {}),
         ...(e.notes.length > 0 ? { notes: e.notes } : {}),
+        ...this.#versions.get(e.name),
       })),
     };
+  }
+
+  /** Ask every runtime its version (for /version's components), in the background of start-up. */
+  async loadVersions(): Promise<void> {
+    await Promise.all(
+      [...this.#entries.values()].map(async (e) => {
+        const out = await new Promise<string | undefined>((resolve) => execFile(e.path, ['--version'], { timeout: 5000 }, (err, stdout) => resolve(err ? undefined : stdout)));
+        if (out !== undefined) this.#versions.set(e.name, parseRuntimeVersion(out));
+      }),
+    );
   }
 }
 

@@ -17,6 +17,13 @@ test('version: client and server sections; the server section is docker\'s', asy
   const r = await ok(d, ['version']);
   assert.match(r.stdout, /^Client:\n Version: {11}0\.1\.0\n API version: {7}1\.50\n/);
   assert.match(r.stdout, /\nServer: berth\n Engine:\n  Version: {10}\S+\n  API version: {6}1\.50 \(minimum version 1\.24\)\n/);
+  // the default runtime's component: what `crun --version` (or runc's) says, as dockerd shows runc's
+  const info = (await d.request('GET', '/info')).json<{ DefaultRuntime: string; Runtimes: Record<string, { path: string }> }>();
+  const rtPath = info.Runtimes[info.DefaultRuntime]?.path ?? '';
+  const said = (await run(rtPath, ['--version'])).stdout;
+  const rtVersion = /^\S+ version (\S+)/m.exec(said)?.[1] ?? '?';
+  const rtCommit = /^commit: (\S+)/m.exec(said)?.[1] ?? '?';
+  assert.ok(r.stdout.includes(`\n ${info.DefaultRuntime}:\n  Version:          ${rtVersion}\n  GitCommit:        ${rtCommit}\n`), r.stdout);
   if (!need(t, hasDocker(), 'docker CLI')) return;
   const k = await d.docker(['version']);
   assert.equal(k.code, 0);

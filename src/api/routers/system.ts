@@ -65,7 +65,7 @@ export function systemRouter(deps: SystemRouterDeps): FastifyPluginAsync {
         Platform: { Name: 'berth' },
         Components: [
           { Name: 'Engine', Version: BERTH_VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: GOARCH[process.arch] ?? process.arch, KernelVersion: system.host.kernelVersion, Experimental: 'false', GitCommit: 'berth', GoVersion: `node${process.versions.node}`, BuildTime: '' } },
-          ...rt.runtimes.filter((r) => r.name === rt.defaultRuntime).map((r) => ({ Name: r.name, Version: r.path, Details: { GitCommit: '' } })),
+          ...rt.runtimes.filter((r) => r.name === rt.defaultRuntime).map((r) => ({ Name: r.name, Version: r.version ?? '', Details: { GitCommit: r.commit ?? '' } })),
         ],
         Version: BERTH_VERSION,
         ApiVersion: API_VERSION,

@@ -75,6 +75,7 @@ export async function setupContainers(o: {
   });
   await service.init();
   o.logger.info({ defaultRuntime: runtimes.defaultRuntime, runtimes: runtimes.names() }, 'container runtimes ready');
+  void runtimes.loadVersions();
   return {
     service,
     runtimes,
