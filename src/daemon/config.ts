@@ -1,5 +1,6 @@
 // berthd's configuration: dockerd's flags and daemon.json keys (where they apply). Flags
 // override the file; an unknown key, an unknown flag or a bad value stops start-up.
+import { LOG_DRIVERS } from './common/log-drivers.js';
 import fs from 'node:fs';
 import { invalidArgument } from '../errdefs/index.js';
 
@@ -229,6 +230,8 @@ export function resolveConfig(flags: ParsedFlags): DaemonConfig {
     if (v < 1) throw invalidArgument(`invalid value for ${k}: ${v} (must be at least 1)`);
     return v;
   };
+  const logDriver = str('log-driver');
+  if (logDriver !== undefined && !LOG_DRIVERS.has(logDriver)) throw invalidArgument(`failed to set log opts: logger: no log driver named '${logDriver}' is registered`);
   const hosts = (raw['hosts'] as string[] | undefined) ?? ['unix:///run/berth/berth.sock'];
   return {
     dataRoot: str('data-root') ?? '/var/lib/berth',

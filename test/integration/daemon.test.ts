@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDaemon, need, isRoot, run, BERTHD, type Daemon } from './harness.js';
+import { startDaemon, need, isRoot, run, importBusybox, hasDocker, BERTHD, type Daemon } from './harness.js';
 
 let d: Daemon;
 before(async () => {
@@ -64,6 +64,10 @@ test('bad configuration stops start-up with a clear message', async (t) => {
   const r3 = await run(BERTHD, ['--config-file', cfg, '--validate']);
   assert.equal(r3.code, 1);
   assert.match(r3.stderr, /invalid value for "max-concurrent-downloads"/);
+  fs.writeFileSync(cfg, JSON.stringify({ 'log-driver': 'syslogx' }));
+  const r4 = await run(BERTHD, ['--config-file', cfg, '--validate']);
+  assert.equal(r4.code, 1);
+  assert.match(r4.stderr, /failed to set log opts: logger: no log driver named 'syslogx' is registered/);
 });
 
 test('SIGTERM exits 0 and removes the socket and pidfile; restart works', async (t) => {
@@ -75,4 +79,27 @@ test('SIGTERM exits 0 and removes the socket and pidfile; restart works', async 
   assert.ok(!fs.existsSync(path.join(d.dataRoot, 'berthd.lock')), 'lock released');
   await d.start();
   assert.equal((await d.request('GET', '/_ping')).status, 200);
+});
+
+test('daemon log-driver and log-opts are the default of containers that name no driver (merged as dockerd)', async (t) => {
+  if (!need(t, isRoot(), 'root')) return;
+  const d2 = await startDaemon({ config: { 'log-driver': 'local', 'log-opts': { 'max-size': '1m', 'max-file': '2' } } });
+  try {
+    await importBusybox(d2);
+    const logConfig = async (args: string[]): Promise<unknown> => {
+      const c = await d2.berth(['create', ...args, 'busybox', 'echo', 'hi']);
+      assert.equal(c.code, 0, c.stderr);
+      return (await d2.request('GET', `/containers/${c.stdout.trim()}/json`)).json().HostConfig.LogConfig;
+    };
+    assert.deepEqual(await logConfig([]), { Type: 'local', Config: { 'max-size': '1m', 'max-file': '2' } });
+    assert.deepEqual(await logConfig(['--log-opt', 'max-size=5m']), { Type: 'local', Config: { 'max-size': '5m', 'max-file': '2' } });
+    assert.deepEqual(await logConfig(['--log-driver', 'json-file']), { Type: 'json-file', Config: {} });
+    // the daemon's default, seen through the docker CLI as well; logs still read back
+    const run1 = await (hasDocker() ? d2.docker(['run', '--name', 'dl', 'busybox', 'echo', 'from local']) : d2.berth(['run', '--name', 'dl', 'busybox', 'echo', 'from local']));
+    assert.equal(run1.code, 0, run1.stderr);
+    assert.equal((await d2.berth(['inspect', '-f', '{{.HostConfig.LogConfig.Type}}', 'dl'])).stdout, 'local\n');
+    assert.equal((await d2.berth(['logs', 'dl'])).stdout, 'from local\n');
+  } finally {
+    await d2.cleanup();
+  }
 });

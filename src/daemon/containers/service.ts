@@ -37,9 +37,9 @@ import type {
 } from './types.js';
 import { labelsMatch, parseUntil } from '../common/filters.js';
 import { KeyedLock } from '../common/keyed-lock.js';
+import { LOG_DRIVERS } from '../common/log-drivers.js';
 
 /** Log drivers berth serves (all through conmon's k8s-file log); others are refused as unknown. */
-export const LOG_DRIVERS = new Set(['json-file', 'local', 'k8s-file', 'none']);
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 const CGROUP_V2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
@@ -76,6 +76,8 @@ export interface ContainerServiceOptions {
   security?: SecurityPolicy;
   /** crun's compiled seccomp filters, reused across creates (runtime/crun.ts) */
   crunSeccomp?: CrunSeccompCache;
+  /** daemon.json log-driver and log-opts (dockerd's); json-file when unset */
+  defaultLogConfig?: { Type: string; Config: Record<string, string> };
 }
 
 export interface CreateOptions {
@@ -159,6 +161,8 @@ export class ContainerService implements ContainerBackend {
   #closing = false;
 
   constructor(opts: ContainerServiceOptions) {
+    const logType = opts.defaultLogConfig?.Type;
+    if (logType !== undefined && !LOG_DRIVERS.has(logType)) throw invalidArgument(`failed to set log opts: logger: no log driver named '${logType}' is registered`);
     this.#o = opts;
     this.#log = opts.logger;
     this.#store = new ContainerStore(opts.db);
@@ -508,9 +512,12 @@ export class ContainerService implements ContainerBackend {
     hc.RestartPolicy = { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 };
     // Every readable driver is conmon's k8s-file log underneath; the requested name is kept
     // (Docker's default is json-file), and `none` keeps nothing readable, as Docker.
-    const logType = hc.LogConfig?.Type || 'json-file';
+    // The daemon's log-driver when the container names none; its log-opts for the keys the
+    // container does not set, when both use the daemon's driver (dockerd's merge).
+    const daemonLog = this.#o.defaultLogConfig ?? { Type: 'json-file', Config: {} };
+    const logType = hc.LogConfig?.Type || daemonLog.Type;
     if (!LOG_DRIVERS.has(logType)) throw invalidArgument(`failed to create task for container: failed to initialize logging driver: logger: no log driver named '${logType}' is registered`);
-    hc.LogConfig = { Type: logType, Config: hc.LogConfig?.Config ?? {} };
+    hc.LogConfig = { Type: logType, Config: logType === daemonLog.Type ? { ...daemonLog.Config, ...hc.LogConfig?.Config } : (hc.LogConfig?.Config ?? {}) };
     hc.ShmSize = hc.ShmSize || DEFAULT_SHM_SIZE;
     hc.Runtime = runtime.name;
     // dockerd's default-cgroupns-mode: private on a cgroup v2 host, host on v1 (and hybrid)

@@ -49,7 +49,9 @@ export async function setupContainers(o: {
   for (const [k, v] of Object.entries((raw['default-ulimits'] as Record<string, { Soft?: number; Hard?: number }> | undefined) ?? {})) {
     ulimits[k] = { Soft: v.Soft ?? 0, Hard: v.Hard ?? v.Soft ?? 0 };
   }
+  const logOpts = (raw['log-opts'] ?? {}) as Record<string, unknown>;
   const service = new ContainerService({
+    defaultLogConfig: { Type: str('log-driver') ?? 'json-file', Config: Object.fromEntries(Object.entries(logOpts).map(([k, v]) => [k, String(v)])) },
     db: o.db,
     events: o.events,
     images: o.images,
