@@ -1,6 +1,9 @@
 // The Engine API HTTP server: fastify with Docker's conventions (version prefix, error body,
 // response headers, raw bodies for tar uploads) and a small router for hijacked connections.
 import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
+import type { ValidatorFactory } from '@fastify/ajv-compiler';
+import type { SerializerFactory } from '@fastify/fast-json-stringify-compiler';
 import fs from 'node:fs';
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -15,6 +18,17 @@ import { HijackRouter } from './hijack.js';
 // CloseEvent getters then load node's internal undici, http2 and webstreams (about 14 MiB of
 // RSS for a daemon that never uses them).
 const http = process.getBuiltinModule('node:http');
+
+// fastify's schema compilers (ajv and fast-json-stringify, ~200 modules, ~3 MiB of RSS) are
+// required only when a route with a schema is set up; berth's routes have none, so an idle
+// daemon never loads them. fastify's own require() would load them when the app is made.
+const requireFromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
+let validatorFactory: ValidatorFactory | undefined;
+let serializerFactory: SerializerFactory | undefined;
+const compilersFactory: { buildValidator: ValidatorFactory; buildSerializer: SerializerFactory } = {
+  buildValidator: (schemas, options) => (validatorFactory ??= (requireFromFastify('@fastify/ajv-compiler') as () => ValidatorFactory)())(schemas, options),
+  buildSerializer: (schemas, options) => (serializerFactory ??= (requireFromFastify('@fastify/fast-json-stringify-compiler') as () => SerializerFactory)())(schemas, options),
+};
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -57,6 +71,7 @@ export async function buildApi(opts: ApiServerOptions): Promise<FastifyInstance>
       return path;
     },
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1024 },
+    schemaController: { compilersFactory },
   });
 
   app.decorateRequest('apiVersion', API_VERSION);

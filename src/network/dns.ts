@@ -3,7 +3,8 @@
 // their addresses on the networks the asking container shares (found by its source address);
 // everything else is forwarded to the asking container's --dns servers or the host's resolvers.
 import dgram from 'node:dgram';
-import * as packet from 'dns-packet';
+import { createRequire } from 'node:module';
+import type * as packet from 'dns-packet';
 import type { Logger } from 'pino';
 
 export interface DnsBackend {
@@ -15,6 +16,11 @@ export interface DnsBackend {
   /** upstream servers for a query from `client` ("ip" or "ip:port") */
   upstreams(client: string): string[];
 }
+
+/** dns-packet, loaded when the first query comes (most daemons never serve one). */
+const require = createRequire(import.meta.url);
+let dnsPacket: typeof packet | undefined;
+const wire = (): typeof packet => (dnsPacket ??= require('dns-packet') as typeof packet);
 
 const FORWARD_TIMEOUT_MS = 3000;
 const TTL = 600;
@@ -70,7 +76,7 @@ export class EmbeddedDns {
   async #answer(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): Promise<void> {
     let query: packet.Packet;
     try {
-      query = packet.decode(msg);
+      query = wire().decode(msg);
     } catch {
       return;
     }
@@ -80,10 +86,10 @@ export class EmbeddedDns {
     const type = q.type === 'A' || q.type === 'AAAA' ? q.type : undefined;
     const local = type ? this.#backend.lookup(rinfo.address, name, type) : this.#backend.lookup(rinfo.address, name, 'A') !== undefined ? [] : undefined;
     if (local !== undefined) {
-      const reply = packet.encode({
+      const reply = wire().encode({
         type: 'response',
         id: query.id ?? 0,
-        flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | packet.AUTHORITATIVE_ANSWER,
+        flags: wire().RECURSION_DESIRED | wire().RECURSION_AVAILABLE | wire().AUTHORITATIVE_ANSWER,
         questions: [q],
         answers: local.map((ip) => ({ type: type ?? 'A', name: q.name, ttl: TTL, class: 'IN', data: ip }) as packet.Answer),
       });
@@ -93,7 +99,7 @@ export class EmbeddedDns {
     const reply = await this.#forward(msg, this.#backend.upstreams(rinfo.address));
     if (reply) sock.send(reply, rinfo.port, rinfo.address);
     else {
-      const fail = packet.encode({ type: 'response', id: query.id ?? 0, flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | 2 /* SERVFAIL */, questions: [q] });
+      const fail = wire().encode({ type: 'response', id: query.id ?? 0, flags: wire().RECURSION_DESIRED | wire().RECURSION_AVAILABLE | 2 /* SERVFAIL */, questions: [q] });
       sock.send(fail, rinfo.port, rinfo.address);
     }
   }

@@ -13,7 +13,9 @@ import { systemError, conflict } from '../../errdefs/index.js';
 import type { LogStream } from '../logs/index.js';
 
 const require = createRequire(import.meta.url);
-const { SeqpacketSocket } = require('node-unix-socket') as typeof import('node-unix-socket');
+/** The addon, loaded at the first attach (an idle daemon does not need it mapped). */
+let addon: typeof import('node-unix-socket') | undefined;
+const seqpacket = (): typeof import('node-unix-socket') => (addon ??= require('node-unix-socket') as typeof import('node-unix-socket'));
 
 export const CONMON_STDOUT = 2;
 export const CONMON_STDERR = 3;
@@ -59,7 +61,7 @@ export class ConmonAttachSocket extends EventEmitter<AttachSocketEvents> {
         reject(conflict(`container is not running (no attach socket at ${socketPath})`));
         return;
       }
-      const sock = new SeqpacketSocket();
+      const sock = new (seqpacket().SeqpacketSocket)();
       const onError = (err: Error): void => reject(systemError(`cannot connect to the attach socket: ${err.message}`, { cause: err }));
       sock.once('error', onError);
       try {
