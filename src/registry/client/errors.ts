@@ -133,6 +133,18 @@ export function networkErrorText(err: unknown, host: string): string {
       return `dial tcp ${host}: i/o timeout`;
     case 'EHOSTUNREACH':
       return `dial tcp ${host}: connect: no route to host`;
+    // certificate checks, as Go's crypto/tls words them (Node's text suggests a Node flag)
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+      return 'tls: failed to verify certificate: x509: certificate signed by unknown authority';
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+      return 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid';
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `tls: failed to verify certificate: x509: certificate is not valid for ${host.replace(/:\d+$/, '')}`;
     default:
       return inner.message ?? e.message ?? String(err);
   }
