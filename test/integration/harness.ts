@@ -274,6 +274,30 @@ export function removeNetworkState(bridge: string): void {
   spawnSync('nft', ['-f', '-'], { input: `table ip ${table} {}\ndelete table ip ${table}\ntable ip6 ${table} {}\ndelete table ip6 ${table}\n` });
 }
 
+/**
+ * A network namespace of the test's joined to the host by one veth: `hostIp` on the host end,
+ * `nsIp` on the namespace's eth0 (both /30), lo up. Stands for "the outside" or a remote server.
+ */
+export function vethNamespace(ns: string, veth: string, hostIp: string, nsIp: string): { remove(): void } {
+  const ip = (...args: string[]): void => {
+    const r = spawnSync('ip', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+  };
+  ip('netns', 'add', ns);
+  ip('link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+  ip('addr', 'add', `${hostIp}/30`, 'dev', veth);
+  ip('link', 'set', veth, 'up');
+  ip('-n', ns, 'addr', 'add', `${nsIp}/30`, 'dev', 'eth0');
+  ip('-n', ns, 'link', 'set', 'eth0', 'up');
+  ip('-n', ns, 'link', 'set', 'lo', 'up');
+  return {
+    remove(): void {
+      spawnSync('ip', ['link', 'del', veth]);
+      spawnSync('ip', ['netns', 'del', ns]);
+    },
+  };
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

@@ -14,7 +14,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import * as packet from 'dns-packet';
-import { hasDocker, importBusybox, isRoot, need, sleep, startDaemon, which, type Daemon } from './harness.js';
+import { hasDocker, importBusybox, isRoot, need, sleep, startDaemon, vethNamespace, which, type Daemon } from './harness.js';
 
 const ok = isRoot() && which('nft') !== undefined && which('ip') !== undefined && which('crun') !== undefined;
 const SUB1 = '10.213.41.0/24';
@@ -90,6 +90,7 @@ describe('networking', { skip: !ok && !process.env['CI'] ? 'needs root, nft, ip,
   const outNs = `bto${process.pid % 100000}`;
   const outVeth = `btoh${process.pid % 100000}`;
   let dnsServer: dgram.Socket | undefined;
+  let outside: { remove(): void } | undefined;
   let table = '';
 
   before(async () => {
@@ -98,13 +99,7 @@ describe('networking', { skip: !ok && !process.env['CI'] ? 'needs root, nft, ip,
     table = `berth_${bridge.replace(/[^A-Za-z0-9_]/g, '_')}`;
     await importBusybox(d);
     // an "outside" namespace acting as the internet, reached through the host
-    sh('ip', ['netns', 'add', outNs]);
-    sh('ip', ['link', 'add', outVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', outNs]);
-    sh('ip', ['addr', 'add', `${OUT_HOST}/30`, 'dev', outVeth]);
-    sh('ip', ['link', 'set', outVeth, 'up']);
-    sh('ip', ['-n', outNs, 'addr', 'add', `${OUT_NS}/30`, 'dev', 'eth0']);
-    sh('ip', ['-n', outNs, 'link', 'set', 'eth0', 'up']);
-    sh('ip', ['-n', outNs, 'link', 'set', 'lo', 'up']);
+    outside = vethNamespace(outNs, outVeth, OUT_HOST, OUT_NS);
     // a resolver on loopback that the embedded DNS forwards unknown names to
     dnsServer = dgram.createSocket('udp4');
     dnsServer.on('message', (msg, rinfo) => {
@@ -124,8 +119,7 @@ describe('networking', { skip: !ok && !process.env['CI'] ? 'needs root, nft, ip,
       const m = /^\d+: (br-[0-9a-f]{12}) +inet 10\.213\.(4[1-4]|46|48|49)\.1\//.exec(l);
       if (m?.[1]) sh('ip', ['link', 'del', m[1]]);
     }
-    sh('ip', ['link', 'del', outVeth]);
-    sh('ip', ['netns', 'del', outNs]);
+    outside?.remove();
     // nothing of this daemon's is left: bridge, veths on it, netns, nft table
     assert.equal(fs.existsSync(`/sys/class/net/${bridge}`), false, 'default bridge left behind');
     assert.deepEqual(netnsNames().filter((n) => n.startsWith(`${bridge}-`) || n === outNs), []);

@@ -34,6 +34,24 @@ test('certs.d: a host directory with ca.crt and a client cert is read without er
   }
 });
 
+test('certs.d: the dispatcher of a host is kept while its certs.d files stay the same, made again when they change', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certsd-'));
+  const h = new RegistryHosts({ certsDirs: [dir] });
+  try {
+    const before = h.dispatcher('reg.example:5000', false);
+    assert.equal(h.dispatcher('reg.example:5000', false), before, 'same files, same dispatcher');
+    fs.mkdirSync(path.join(dir, 'reg.example:5000'));
+    fs.writeFileSync(path.join(dir, 'reg.example:5000', 'ca.crt'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const withCa = h.dispatcher('reg.example:5000', false);
+    assert.notEqual(withCa, before, 'a CA added: a new dispatcher');
+    assert.equal(h.dispatcher('reg.example:5000', false), withCa);
+    assert.equal(h.dispatcher('other.example', false), h.dispatcher('other.example', false));
+  } finally {
+    await h.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('X-Registry-Auth: base64url JSON, std base64, and config.json-style auth', () => {
   const json = JSON.stringify({ username: 'u', password: 'p+/=', serveraddress: 'h' });
   assert.deepEqual(decodeAuthHeader(Buffer.from(json).toString('base64url')), { username: 'u', password: 'p+/=', serveraddress: 'h' });

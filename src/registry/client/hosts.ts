@@ -81,7 +81,8 @@ export class RegistryHosts {
   readonly #insecure: string[];
   readonly #certsDirs: readonly string[];
   readonly #env: NodeJS.ProcessEnv;
-  readonly #dispatchers = new Map<string, Dispatcher>();
+  /** by host and TLS mode, with the certs.d state it was made from */
+  readonly #dispatchers = new Map<string, { certs: string; d: Dispatcher }>();
 
   constructor(opts: RegistryHostsOptions = {}) {
     this.#mirrors = (opts.mirrors ?? []).map((m) => m.replace(/\/+$/, ''));
@@ -129,8 +130,13 @@ export class RegistryHosts {
   /** One dispatcher per host (and TLS mode): certs.d CAs and client certs; proxies from the environment except for loopback. */
   dispatcher(host: string, insecure: boolean): Dispatcher {
     const key = `${host}|${insecure}`;
-    let d = this.#dispatchers.get(key);
-    if (d) return d;
+    // certs.d is read again when its files for the host changed (as dockerd reads it for every
+    // pull): a CA added after a failed pull is used by the next one without a daemon restart
+    const certs = this.#certsState(host);
+    const cached = this.#dispatchers.get(key);
+    if (cached?.certs === certs) return cached.d;
+    if (cached) void cached.d.close().catch(() => undefined);
+    let d: Dispatcher;
     const tlsFiles = this.#tlsFiles(host);
     // One TLS context per dispatcher, made on its first HTTPS connection, and one shared by every
     // host without certs.d files: parsing the system and bundled CAs takes a few hundred ms here,
@@ -162,8 +168,31 @@ export class RegistryHosts {
       if (noProxy !== undefined) p.noProxy = noProxy;
       d = new (undici().EnvHttpProxyAgent)(p);
     }
-    this.#dispatchers.set(key, d);
+    this.#dispatchers.set(key, { certs, d });
     return d;
+  }
+
+  /** Names, sizes and mtimes of the host's certs.d files: what decides whether to read them again. */
+  #certsState(host: string): string {
+    const parts: string[] = [];
+    for (const base of this.#certsDirs) {
+      const dir = path.join(base, host);
+      let names: string[];
+      try {
+        names = fs.readdirSync(dir).sort();
+      } catch {
+        continue;
+      }
+      for (const n of names) {
+        try {
+          const st = fs.statSync(path.join(dir, n));
+          parts.push(`${dir}/${n}:${st.size}:${st.mtimeMs}`);
+        } catch {
+          /* removed meanwhile */
+        }
+      }
+    }
+    return parts.join('|');
   }
 
   #tlsFiles(host: string): { ca: string[]; cert: string | undefined; key: string | undefined } {
@@ -196,7 +225,7 @@ export class RegistryHosts {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#dispatchers.values()].map((d) => d.close().catch(() => undefined)));
+    await Promise.all([...this.#dispatchers.values()].map((x) => x.d.close().catch(() => undefined)));
     this.#dispatchers.clear();
   }
 }
