@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CrunSeccompCache, SECCOMP_BPF_ANNOTATION, deleteExited, isCrun, startNeedsRuntime, startThroughFifo } from './crun.js';
+import { fifoStartAllowed } from './oci.js';
 import type { RuntimeHandle } from '../daemon/containers/types.js';
 
 function tmp(t: { after: (fn: () => void) => void }): string {
@@ -130,4 +131,13 @@ test('deleteExited removes the state dir when the cgroups are gone; nothing to d
   assert.equal(await deleteExited(h, 'c1', `/berth-test-absent-${process.pid}/c1`), true);
   assert.equal(fs.existsSync(path.join(h.root, 'c1')), false);
   assert.equal(await deleteExited(h, 'c1', `/berth-test-absent-${process.pid}/c1`), true);
+});
+
+test('fifoStartAllowed: only without a TTY and an open stdin by default; BERTH_CRUN_FIFO_START=1 for all, 0 for none', () => {
+  assert.equal(fifoStartAllowed({ tty: false, openStdin: false }, undefined), true);
+  assert.equal(fifoStartAllowed({ tty: true, openStdin: false }, undefined), false);
+  assert.equal(fifoStartAllowed({ tty: false, openStdin: true }, undefined), false);
+  assert.equal(fifoStartAllowed({ tty: true, openStdin: true }, undefined), false);
+  assert.equal(fifoStartAllowed({ tty: true, openStdin: true }, '1'), true);
+  assert.equal(fifoStartAllowed({ tty: false, openStdin: false }, '0'), false);
 });

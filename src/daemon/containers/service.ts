@@ -723,7 +723,7 @@ export class ContainerService implements ContainerBackend {
         ]);
       }
       mark('hooks');
-      await rt.start(rec.id, spec);
+      await rt.start(rec.id, spec, { tty: rec.config.Tty === true, openStdin: rec.config.OpenStdin === true });
       mark('started');
       this.#startedAtMs.set(rec.id, Date.now());
       this.#save(rec);
