@@ -49,6 +49,19 @@ function defaultSecureContext(): tls.SecureContext {
   return defaultContext;
 }
 
+let unverifiedContext: tls.SecureContext | undefined;
+
+/**
+ * For a host whose certificate is not verified (insecure registries, loopback): no CA store at
+ * all (`ca: []`), as nothing is checked against it. Loading the system and bundled CAs and
+ * making a context of them cost ~120 ms of main-thread CPU here, before the first pull from a
+ * local registry could start (its HTTPS attempt comes before the plain HTTP one).
+ */
+function unverifiedSecureContext(): tls.SecureContext {
+  unverifiedContext ??= tls.createSecureContext({ ca: [] });
+  return unverifiedContext;
+}
+
 function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '');
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
@@ -146,7 +159,7 @@ export class RegistryHosts {
     const connect = {
       rejectUnauthorized: !insecure,
       get secureContext(): tls.SecureContext {
-        if (!own) return defaultSecureContext();
+        if (!own) return insecure ? unverifiedSecureContext() : defaultSecureContext();
         ctx ??= tls.createSecureContext({
           ca: [...systemCas(), ...tlsFiles.ca],
           ...(tlsFiles.cert !== undefined && tlsFiles.key !== undefined ? { cert: tlsFiles.cert, key: tlsFiles.key } : {}),
