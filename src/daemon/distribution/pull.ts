@@ -486,7 +486,8 @@ async function download(deps: PullDeps, repo: Repository, l: LayerPlan, signal: 
   // own size/digest check and removes its ingest file after closing it
   const tee = new Tee(teed ? 2 : 1, [true, false]);
   const [toStore, toUnpack] = tee.outputs;
-  const storing = deps.content.write(toStore as Readable, { digest: l.blob, ...(l.size > 0 ? { size: l.size } : {}) });
+  // the store takes the digest `verify` computes instead of hashing the blob again
+  const storing = deps.content.write(toStore as Readable, { digest: l.blob, ...(l.size > 0 ? { size: l.size } : {}) }, undefined, { hashed: verify });
   const unpacking = teed && toUnpack ? deps.snapshots.prepare(toUnpack, { parent: l.parent, expectedDiffId: l.diffId, signal }) : undefined;
   storing.catch(() => undefined);
   unpacking?.catch(() => undefined);

@@ -45,3 +45,18 @@ test('pull references as moby postImagesCreate; login server addresses', () => {
   assert.equal(serverDomain('https://index.docker.io/v1/'), 'docker.io');
   assert.equal(serverDomain('http://127.0.0.1:5000/v2/'), '127.0.0.1:5000');
 });
+
+test('verify: result is the digest and size of what passed (for the content store), also when it does not match', async () => {
+  const data = Buffer.alloc(600_000, 7);
+  const ok = new VerifyStream(sha256(data), data.length);
+  assert.equal(ok.result, undefined);
+  await pipeline(Readable.from([data.subarray(0, 100), data.subarray(100)]), ok, async function* (src) {
+    for await (const _ of src) void _;
+  });
+  assert.deepEqual(ok.result, { digest: sha256(data), size: data.length });
+  const bad = new VerifyStream(sha256('other'), undefined);
+  await assert.rejects(pipeline(Readable.from([data]), bad, async function* (src) {
+    for await (const _ of src) void _;
+  }));
+  assert.deepEqual(bad.result, { digest: sha256(data), size: data.length });
+});

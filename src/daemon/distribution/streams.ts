@@ -23,6 +23,7 @@ export class VerifyStream extends Transform {
   readonly #digest: Digest;
   readonly #size: number | undefined;
   #seen = 0;
+  #result: { digest: Digest; size: number } | undefined;
   onBytes: ((n: number) => void) | undefined;
 
   constructor(digest: Digest, size: number | undefined) {
@@ -43,13 +44,22 @@ export class VerifyStream extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    const got = `sha256:${this.#hash.digest('hex')}`;
+    const got = `sha256:${this.#hash.digest('hex')}` as Digest;
+    this.#result = { digest: got, size: this.#seen };
     if (got !== this.#digest || (this.#size !== undefined && this.#seen !== this.#size)) cb(verificationError(this.#digest));
     else cb();
   }
 
   get bytes(): number {
     return this.#seen;
+  }
+
+  /**
+   * The digest and size of everything that passed, once it all has (whether or not it matched):
+   * the content store's UpstreamDigest, so the blob is not hashed twice.
+   */
+  get result(): { digest: Digest; size: number } | undefined {
+    return this.#result;
   }
 }
 

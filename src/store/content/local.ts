@@ -9,7 +9,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { dataLoss, errnoCode, invalidArgument, notFound } from '../../errdefs/index.js';
 import { DigestStream, digestHex, isDigest, parseDigest, sha256 } from '../../oci/digest.js';
-import type { BlobInfo, ContentStore, Digest } from './types.js';
+import type { BlobInfo, ContentStore, Digest, UpstreamDigest } from './types.js';
 
 export const DEFAULT_READ_LIMIT = 16 * 1024 * 1024;
 const INGEST_PREFIX = 'ingest-';
@@ -83,7 +83,7 @@ export class LocalContentStore implements ContentStore {
     }
   }
 
-  async write(source: Readable, expected: { digest?: Digest; size?: number } = {}, signal?: AbortSignal): Promise<BlobInfo> {
+  async write(source: Readable, expected: { digest?: Digest; size?: number } = {}, signal?: AbortSignal, opts: { hashed?: UpstreamDigest } = {}): Promise<BlobInfo> {
     if (expected.digest !== undefined) {
       checkDigest(expected.digest);
       const have = await this.info(expected.digest);
@@ -94,13 +94,25 @@ export class LocalContentStore implements ContentStore {
       }
     }
     const tmp = path.join(this.#tmpDir, `${INGEST_PREFIX}${randomBytes(12).toString('hex')}`);
-    const hasher = new DigestStream();
+    const { hashed } = opts;
+    // hashed upstream: the bytes are only counted (the file stream counts what it wrote)
+    const hasher = hashed ? undefined : new DigestStream();
     // flush: fsync before close, so the rename below never publishes unsynced bytes.
     const out = fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: true });
     try {
-      await pipeline(source, hasher, out, signal ? { signal } : {});
-      const got = hasher.digest();
-      const size = hasher.size;
+      await (hasher ? pipeline(source, hasher, out, signal ? { signal } : {}) : pipeline(source, out, signal ? { signal } : {}));
+      let got: Digest;
+      let size: number;
+      if (hasher) {
+        got = hasher.digest();
+        size = hasher.size;
+      } else {
+        size = out.bytesWritten;
+        const r = hashed?.result;
+        // the source ended before the stream that was hashed did, or short of it
+        if (r === undefined || r.size !== size) throw invalidArgument(`size mismatch: got ${size} bytes${r ? ` of ${r.size}` : ' of an unfinished stream'}${expected.digest ? ` (${expected.digest})` : ''}`);
+        got = r.digest;
+      }
       if (expected.size !== undefined && size !== expected.size) {
         throw invalidArgument(`size mismatch: expected ${expected.size} bytes, got ${size}${expected.digest ? ` (${expected.digest})` : ''}`);
       }

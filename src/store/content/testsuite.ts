@@ -85,6 +85,24 @@ export function contentStoreSuite(name: string, make: () => Promise<ContentStore
         assert.deepEqual(await pendingIngests(), []);
       }));
 
+    test('a digest hashed upstream is used, and checked against the bytes received', () =>
+      withStore(async ({ store, pendingIngests }) => {
+        const data = Buffer.from('hashed by the caller');
+        const d = sha256(data);
+        const whole = { result: { digest: d, size: data.length } };
+        assert.deepEqual(await store.write(chunked(data, 4), { digest: d, size: data.length }, undefined, { hashed: whole }), { digest: d, size: data.length });
+        assert.deepEqual(await store.readBytes(d), data);
+        await store.delete(d);
+        // a wrong upstream digest, a stream that never finished, a short source: nothing stored
+        const wrong = sha256('something else');
+        await assert.rejects(store.write(Readable.from([data]), { digest: wrong }, undefined, { hashed: whole }), (e: unknown) => isInvalidArgument(e) && /digest mismatch/.test((e as Error).message));
+        await assert.rejects(store.write(Readable.from([data]), { digest: d }, undefined, { hashed: { result: undefined } }), (e: unknown) => isInvalidArgument(e) && /size mismatch/.test((e as Error).message));
+        await assert.rejects(store.write(Readable.from([data.subarray(0, 5)]), { digest: d }, undefined, { hashed: whole }), (e: unknown) => isInvalidArgument(e) && /size mismatch/.test((e as Error).message));
+        await assert.rejects(store.write(Readable.from([data.subarray(0, 5)]), {}, undefined, { hashed: whole }), isInvalidArgument);
+        assert.deepEqual(await collect(store.list()), []);
+        assert.deepEqual(await pendingIngests(), []);
+      }));
+
     test('a failing source leaves nothing behind', () =>
       withStore(async ({ store, pendingIngests }) => {
         const src = new Readable({ read() {} });

@@ -28,6 +28,18 @@ export interface ContentProvider {
   path(digest: Digest): string;
 }
 
+/**
+ * The digest of a write's bytes, computed upstream as they streamed by (a pull's verifying
+ * stream, which hashes the download anyway): the store then counts the bytes it got instead of
+ * hashing them a second time. `result` is the digest and byte count of the whole stream once it
+ * has passed, undefined before. The store must receive exactly that stream, in order (a tee
+ * does): it accepts the blob only if it got as many bytes as were hashed, so a short source, a
+ * stream that has not ended or a digest that does not match fails as usual.
+ */
+export interface UpstreamDigest {
+  readonly result: { digest: Digest; size: number } | undefined;
+}
+
 export interface ContentIngester {
   /**
    * Stream bytes into the store. The blob is hashed while written to tmp/, fsynced, checked
@@ -35,9 +47,10 @@ export interface ContentIngester {
    * file and throws invalid-argument "digest mismatch: expected X, got Y" (or "size mismatch: ...");
    * nothing becomes visible. Writing a digest that is already present is safe (also concurrently):
    * when `expected.digest` is present already, the source is drained without being stored again.
-   * Returns the verified info.
+   * Returns the verified info. With `opts.hashed` the bytes are not hashed again (see
+   * UpstreamDigest).
    */
-  write(source: Readable, expected?: { digest?: Digest; size?: number }, signal?: AbortSignal): Promise<BlobInfo>;
+  write(source: Readable, expected?: { digest?: Digest; size?: number }, signal?: AbortSignal, opts?: { hashed?: UpstreamDigest }): Promise<BlobInfo>;
   writeBytes(bytes: Buffer | string, expected?: { digest?: Digest }): Promise<BlobInfo>;
 }
 
