@@ -202,6 +202,16 @@ test('an OCI index with two platforms: the host platform by default, --platform 
   // a single-platform image asked for another platform
   const mismatch = await apiPull(name, 'amd64-only', `&platform=${encodeURIComponent('linux/arm64')}`);
   assert.match(mismatch.text, /does not match the specified platform: wanted linux\/arm64, actual: linux\/amd64/);
+  // push --platform: the image (now the other platform's) is pushed only when it is that platform
+  const pushed = `${reg.host}/multi/pushed:other`;
+  assert.equal((await d.berth(['tag', `${name}:latest`, pushed])).code, 0);
+  const otherFull = os.arch() === 'arm64' ? 'linux/amd64' : 'linux/arm64/v8';
+  const wrong = await d.berth(['push', '--platform', os.arch() === 'arm64' ? 'linux/arm64/v8' : 'linux/amd64', pushed]);
+  assert.notEqual(wrong.code, 0);
+  assert.match(wrong.stderr, new RegExp(`image with reference ${pushed.replace(/[.]/g, '\\.')} was found but does not match the specified platform: wanted linux/(amd64|arm64), actual: ${os.arch() === 'arm64' ? 'linux/amd64' : 'linux/arm64'}`));
+  const right = await (hasDocker() ? d.docker(['push', '--platform', otherFull, pushed]) : d.berth(['push', '--platform', otherFull, pushed]));
+  assert.equal(right.code, 0, right.stderr);
+  assert.match(right.stdout, /other: digest: sha256:[0-9a-f]{64}/);
 });
 
 test('skopeo copies a docker-archive into the registry; berth pulls the same image', async (t) => {

@@ -171,7 +171,7 @@ export function imagesRouter(deps: ImagesRouterDeps): FastifyPluginAsync {
       const q = request.query as Query;
       const push = /^(.+)\/push$/.exec(rest);
       if (push && deps.distribution) {
-        const events = deps.distribution.push({ name: push[1] ?? '', tag: qString(q, 'tag'), auth: registryAuth(request), signal: clientGone(reply) });
+        const events = deps.distribution.push({ name: push[1] ?? '', tag: qString(q, 'tag'), platform: qString(q, 'platform'), auth: registryAuth(request), signal: clientGone(reply) });
         return progressStream(reply, events);
       }
       const m = /^(.+)\/tag$/.exec(rest);

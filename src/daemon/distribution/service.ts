@@ -10,7 +10,7 @@ import type { Snapshotter } from '../../store/snapshots/types.js';
 import type { ImageService } from '../images/service.js';
 import { RegistryClient, type AuthConfig, type SearchResult } from '../../registry/client/index.js';
 import { RegistryHosts } from '../../registry/client/hosts.js';
-import { parsePlatformSpec } from '../../registry/client/platform.js';
+import { formatPlatform, normalizePlatform, parsePlatformParam, platformScore } from '../../registry/client/platform.js';
 import { Channel, Semaphore, type ProgressEvent } from './progress.js';
 import { pullTag, Transfers, type PullDeps } from './pull.js';
 import { pushTag, type PushDeps } from './push.js';
@@ -42,6 +42,8 @@ export interface PullRequest {
 export interface PushRequest {
   name: string;
   tag?: string | undefined;
+  /** only push when the image is this platform (docker push --platform; berth keeps one platform per image) */
+  platform?: string | undefined;
   auth?: AuthConfig | undefined;
   signal: AbortSignal;
 }
@@ -103,7 +105,7 @@ export class DistributionService {
    */
   pull(req: PullRequest): AsyncIterable<ProgressEvent> {
     const { ref, allTags } = DistributionService.pullReference(req.image, req.tag);
-    const platform = req.platform ? parsePlatformSpec(req.platform) : undefined;
+    const platform = req.platform ? parsePlatformParam(req.platform) : undefined;
     const repo = this.registry.repository(ref.domain, ref.path, { auth: req.auth, actions: ['pull'] });
     const ch = new Channel<ProgressEvent>();
     const emit = (e: ProgressEvent): void => ch.push(e);
@@ -149,6 +151,14 @@ export class DistributionService {
       const tags = this.#images.repositoryTags(base.name());
       if (tags.length === 0) throw notFound(`An image does not exist locally with the tag: ${base.familiarName()}`);
       targets = tags.sort((a, b) => a[0].localeCompare(b[0])).map(([t, id]) => [base.withTag(t), id]);
+    }
+    if (req.platform) {
+      const want = parsePlatformParam(req.platform);
+      for (const [r, id] of targets) {
+        const img = this.#images.inspect(id);
+        const have = normalizePlatform({ os: img.os, architecture: img.architecture, variant: img.variant });
+        if (platformScore(want, have) !== 2) throw notFound(`image with reference ${r.familiarString()} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(have)}`);
+      }
     }
     const repo = this.registry.repository(base.domain, base.path, { auth: req.auth, actions: ['pull', 'push'] });
     const ch = new Channel<ProgressEvent>();

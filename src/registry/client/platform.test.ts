@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizePlatform, parsePlatformSpec, selectPlatform } from './platform.js';
+import { normalizePlatform, parsePlatformParam, parsePlatformSpec, selectPlatform } from './platform.js';
 import type { Descriptor } from '../../oci/types.js';
 import type { Digest } from '../../oci/digest.js';
 
@@ -20,4 +20,12 @@ test('manifest list selection', () => {
   assert.equal(selectPlatform(list, parsePlatformSpec('linux/arm/v7')).digest[7], 'c');
   assert.equal(selectPlatform(list, parsePlatformSpec('linux/arm/v6')).digest[7], 'b');
   assert.throws(() => selectPlatform(list, parsePlatformSpec('linux/s390x')), { message: 'no matching manifest for linux/s390x in the manifest list entries' });
+});
+
+test('parsePlatformParam: "os/arch[/variant]" and the OCI platform JSON the docker CLI sends for push', () => {
+  assert.deepEqual(parsePlatformParam('linux/arm64/v8'), { os: 'linux', architecture: 'arm64', variant: '' });
+  assert.deepEqual(parsePlatformParam('{"architecture":"arm","os":"linux","variant":"v7"}'), { os: 'linux', architecture: 'arm', variant: 'v7' });
+  assert.deepEqual(parsePlatformParam('{"architecture":"amd64","os":"linux"}'), { os: 'linux', architecture: 'amd64', variant: '' });
+  assert.throws(() => parsePlatformParam('{"os":"linux"}'), /needs "os" and "architecture"/);
+  assert.throws(() => parsePlatformParam('{oops'), /invalid platform/);
 });

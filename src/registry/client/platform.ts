@@ -67,6 +67,22 @@ export function parsePlatformSpec(s: string): PlatformSpec {
   return normalizePlatform({ os: parts[0], architecture: parts[1], variant: parts[2] });
 }
 
+/**
+ * The API's `platform` parameter: "os/arch[/variant]" (pull) or the JSON of an OCI platform,
+ * as the docker CLI sends it for push and save ({"architecture":"amd64","os":"linux"}).
+ */
+export function parsePlatformParam(s: string): PlatformSpec {
+  if (!s.trim().startsWith('{')) return parsePlatformSpec(s);
+  let o: { os?: unknown; architecture?: unknown; variant?: unknown };
+  try {
+    o = JSON.parse(s) as typeof o;
+  } catch (err) {
+    throw invalidArgument(`invalid platform: ${(err as Error).message}`);
+  }
+  if (typeof o.os !== 'string' || typeof o.architecture !== 'string' || o.os === '' || o.architecture === '') throw invalidArgument(`invalid platform ${s}: needs "os" and "architecture"`);
+  return normalizePlatform({ os: o.os, architecture: o.architecture, variant: typeof o.variant === 'string' ? o.variant : '' });
+}
+
 export function formatPlatform(p: PlatformSpec): string {
   return [p.os, p.architecture, p.variant].filter((x) => x !== '').join('/');
 }

@@ -27,11 +27,19 @@ export const command: Command = {
       tag = 'latest';
       if (!quiet) ctx.out('Using default tag: latest\n');
     }
+    // as the docker CLI sends it: the OCI platform's JSON
+    let platform: string | undefined;
+    const p = flags.string('platform');
+    if (p) {
+      const [os, architecture, variant, ...rest] = p.toLowerCase().split('/');
+      if (!os || !architecture || rest.length > 0 || variant === '') throw new StatusError(1, `invalid platform: "${p}": unknown operating system or architecture`);
+      platform = JSON.stringify({ architecture, os, ...(variant ? { variant } : {}) });
+    }
     const auth = registryAuthHeader(loadAuth(ctx.globals.configDir, domainOf(ref.name))) ?? Buffer.from('{}').toString('base64url');
     const res = await ctx.client().transport.request({
       method: 'POST',
       path: `/images/${encodeURIComponent(ref.name)}/push`,
-      query: { tag: all ? undefined : tag },
+      query: { tag: all ? undefined : tag, platform },
       headers: { 'X-Registry-Auth': auth },
     });
     await renderJsonProgress(ctx, res, { quiet });
