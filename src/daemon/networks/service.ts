@@ -338,8 +338,8 @@ export class NetworkService implements NetworkAttacher {
    * again, with its address, and the ruleset applied again (whoever deleted the bridge may have
    * deleted the table too). One stat per network when nothing is missing.
    */
-  async #recreateMissingBridges(sb: SandboxState): Promise<void> {
-    const missing = [...new Set(sb.endpoints.map((e) => this.#nets.get(e.networkId)))].filter((n): n is NetworkRecord => n?.driver === 'bridge' && !linkExists(n.bridge));
+  async #recreateMissingBridges(networks: readonly NetworkRecord[]): Promise<void> {
+    const missing = [...new Set(networks.map((n) => this.#nets.get(n.id)))].filter((n): n is NetworkRecord => n?.driver === 'bridge' && !linkExists(n.bridge));
     if (missing.length === 0) return;
     this.#log.warn({ bridges: missing.map((n) => n.bridge) }, 'network bridges were deleted behind berthd: creating them again');
     await this.#ensureBridges(missing);
@@ -759,9 +759,11 @@ export class NetworkService implements NetworkAttacher {
       atts.push({ network: n, config: {} });
     }
     const sb: SandboxState = { containerId: c.id, name: c.name.replace(/^\//, ''), netns: '', endpoints: [], ports: [], upstreams: [] };
-    // addresses: allocated and saved (with the sandbox) before anything touches the kernel
+    await this.#recreateMissingBridges(atts.map((a) => a.network));
+    // addresses: allocated and saved (with the sandbox) before anything touches the kernel, with
+    // no await between the allocation and the #sandboxes entry below (two starts at once, as at
+    // boot, would otherwise be given the same address)
     for (const [i, a] of atts.entries()) sb.endpoints.push(this.#newEndpoint(c, a.network, a.config, `eth${i}`));
-    await this.#recreateMissingBridges(sb);
     // everything the namespace needs, in one batch run inside it (throws before anything is held)
     const lines = this.#sandboxLines(sb);
     sb.upstreams = this.#upstreamsFor(c);
