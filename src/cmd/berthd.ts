@@ -25,6 +25,8 @@ import { containersRouter } from '../api/routers/containers.js';
 import { containerDiskUsage } from '../api/compat/containers.js';
 import { NetworkService, networkSettingsFrom } from '../daemon/networks/index.js';
 import { spawner } from '../network/spawner.js';
+import { spawnPool } from '../runtime/spawn-pool.js';
+import { setMountExec } from '../store/snapshots/mount.js';
 import { networksRouter } from '../api/routers/networks.js';
 import { containerNetworkSettings, summaryPorts } from '../api/compat/networks.js';
 import { ContainerAttach, ContainerLogs, ContainerTop, ExecService } from '../daemon/streams/index.js';
@@ -158,6 +160,11 @@ async function main(): Promise<number> {
     const listeners: Listener[] = [];
     for (const host of config.hosts) listeners.push(await listen(app, host, hijack, logger));
     spawner.setInline(false);
+    // from now on mount(8)/umount(8) of container rootfs run from the runtime's spawn pool
+    setMountExec(async (cmd, args, cwd) => {
+      const r = await spawnPool.run({ cmd, args, ...(cwd ? { cwd } : {}), timeoutMs: 60_000 });
+      return { code: r.code, stderr: r.stderr.trim() || (r.code !== 0 ? `${cmd} exited with status ${r.code}` : '') };
+    });
     // Listeners close first so no new request starts while services shut down.
     closers.unshift({ name: 'api', close: async () => { await Promise.all(listeners.map((l) => l.close())); await app.close(); } });
     logger.info({ hosts: config.hosts, dataRoot: config.dataRoot, version: BERTH_VERSION }, 'berthd is ready');

@@ -12,6 +12,8 @@ export interface RunRequest {
   input?: string;
   timeoutMs?: number;
   maxOutput?: number;
+  /** working directory of the child (default: the daemon's) */
+  cwd?: string;
 }
 
 export interface RunResult {
@@ -45,7 +47,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const children = new Map();
 function run(m) {
-  const child = spawn(m.cmd, m.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(m.cmd, m.args, { stdio: ['pipe', 'pipe', 'pipe'], ...(m.cwd ? { cwd: m.cwd } : {}) });
   children.set(m.id, child);
   let stdout = '', stderr = '';
   const max = m.maxOutput || 1048576;

@@ -783,7 +783,10 @@ export class ContainerService implements ContainerBackend {
     let done!: () => void;
     this.#cleanups.set(id, new Promise<void>((r) => (done = r)));
     try {
-      await this.#recordExit(rec, { fromBoot: false });
+      // an --rm container is removed right after (#afterExit): its row is deleted then, and the
+      // exit is not written first (one SQLite commit, an fsync, less per run --rm; after a crash
+      // in between, start-up finds conmon gone and records the exit and removes it as well)
+      await this.#recordExit(rec, { fromBoot: false, save: rec.hostConfig.AutoRemove !== true });
     } catch (err) {
       this.#log.error({ err, id: shortId(id) }, 'exit handling failed');
     } finally {
@@ -796,7 +799,7 @@ export class ContainerService implements ContainerBackend {
   }
 
   /** Read conmon's status, clean the runtime, rootfs and conmon's files; then state -> exited. */
-  async #recordExit(rec: ContainerRecord, o: { fromBoot: boolean }): Promise<void> {
+  async #recordExit(rec: ContainerRecord, o: { fromBoot: boolean; save?: boolean }): Promise<void> {
     const status = readExitStatus(rec.paths);
     this.#health.get(rec.id)?.stop();
     this.#health.delete(rec.id);
@@ -808,14 +811,22 @@ export class ContainerService implements ContainerBackend {
     // conmon exits right after writing the status; its files go once it has. It has drained and
     // synced the log and closed the attach streams before writing the status, and it holds
     // neither the runtime state nor the rootfs: the runtime state goes while it exits. The
-    // runtime delete and the unmount are not run at once: both fork the daemon, and forks from
-    // two threads at once cost more CPU in copy-on-write faults than they save in latency.
+    // runtime delete and the unmount run at once: for crun the delete forks nothing (cgroup
+    // rmdirs and the state dir, crun.ts), so only the unmount forks; 4-6 ms less per exit.
+    // (Two forks at once from two threads cost more CPU in copy-on-write faults than they save:
+    // that happens only when crun's delete falls back to running crun, or with runc.)
     const conmonGone = this.#conmonGone(rec.state.conmonPid);
     const rt = new OciRuntime(rec.runtime);
-    await rt.deleteExited(rec.id, this.#cgroupsPath(rec)).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'runtime delete failed'));
-    mark('deleted');
-    await this.#o.rootfs.unmountRootfs(rec.paths.dir).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'unmount failed'));
-    mark('unmounted');
+    await Promise.all([
+      rt
+        .deleteExited(rec.id, this.#cgroupsPath(rec))
+        .catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'runtime delete failed'))
+        .then(() => mark('deleted')),
+      this.#o.rootfs
+        .unmountRootfs(rec.paths.dir)
+        .catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'unmount failed'))
+        .then(() => mark('unmounted')),
+    ]);
     if (rec.mounts) await this.#o.mounts?.teardown(rec.id, rec.mounts);
     await this.#o.network?.release(rec.id).catch((err: unknown) => this.#log.warn({ err, id: shortId(rec.id) }, 'network release failed'));
     mark('released');
@@ -835,7 +846,7 @@ export class ContainerService implements ContainerBackend {
       error: status ? rec.state.error : o.fromBoot ? 'container exited while the daemon was down and left no exit status' : 'conmon exited without an exit status',
       finishedAt: (status?.at ?? new Date()).toISOString(),
     };
-    this.#save(rec);
+    if (o.save !== false) this.#save(rec);
     mark('saved');
     this.#log.debug({ id: shortId(rec.id), ms: marks }, 'container exit recorded');
     if (oom) this.#event(rec, 'oom');
@@ -866,12 +877,15 @@ export class ContainerService implements ContainerBackend {
   async #afterExit(rec: ContainerRecord): Promise<void> {
     if (!this.#byId.has(rec.id)) return;
     if (rec.hostConfig.AutoRemove && !rec.state.manuallyStopped) {
-      await this.#locks.run(rec.id, () => this.#destroy(rec, true)).catch((err: unknown) => this.#log.error({ err, id: shortId(rec.id) }, 'auto-remove failed'));
+      await this.#locks.run(rec.id, () => this.#destroy(rec, true)).catch((err: unknown) => {
+        this.#log.error({ err, id: shortId(rec.id) }, 'auto-remove failed');
+        this.#save(rec); // the exit was not written (#onExitFile)
+      });
       return;
     }
     if (rec.hostConfig.AutoRemove) {
       // stopped by the user: still removed (docker run --rm; docker stop)
-      await this.#locks.run(rec.id, () => this.#destroy(rec, true)).catch(() => undefined);
+      await this.#locks.run(rec.id, () => this.#destroy(rec, true)).catch(() => this.#save(rec));
       return;
     }
     if (!this.#shouldRestart(rec)) return;
