@@ -1,6 +1,6 @@
 // bench/pull-push: berth's distribution client against a local registry.
 //   node_modules/node/bin/node bench/pull-push/run.mjs [--mb 250] [--runs N] [--berthd DIR]...
-//       [--timeline] [--prof DIR] [--image DIR] [--node-options '...'] [--logs DIR]
+//       [--timeline] [--threads] [--prof DIR] [--image DIR] [--node-options '...'] [--logs DIR]
 // Builds a five-layer image of about 250 MB uncompressed (the busybox rootfs plus generated
 // files of mixed sizes and compressibility, gzip layers), serves it from Debian's docker-registry
 // on 127.0.0.1, then measures: a cold pull with berth (wall time, MB/s, berthd's CPU time, its
@@ -11,7 +11,10 @@
 // (DIR/bin/berthd), the trees taking turns run by run, so a before/after comparison shares one
 // session of this shared machine; --prof DIR writes CPU profiles of berthd (and its workers);
 // --image DIR keeps the generated image in DIR and reuses it next time; --node-options sets
-// berthd's NODE_OPTIONS (say --trace-gc) and --logs DIR keeps each run's berthd log.
+// berthd's NODE_OPTIONS (say --trace-gc) and --logs DIR keeps each run's berthd log; --threads
+// prints berthd's CPU time per thread (main, unpack worker, libuv pool, V8's helpers), the
+// registries' and the whole machine's (busy/idle: how much other load there was), and a
+// per-100 ms table of the threads' CPU (where the pull waits rather than computes).
 // Needs root, a built tree (npm run build), docker-registry and busybox-static.
 // Removes everything it started (registries and berthd by PID, temp dirs). dockerd and podman
 // are not installed on this machine, so there is no side-by-side comparison.
@@ -186,6 +189,8 @@ let socket = path.join(root, 'berth.sock');
 let berthd;
 
 const TIMELINE = args.includes('--timeline');
+/** --threads: print berthd's CPU time per thread (main, workers, libuv pool) for each measurement */
+const THREADS = args.includes('--threads');
 function request(method, p, headers = {}) {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
@@ -206,6 +211,49 @@ function request(method, p, headers = {}) {
 function cpuSeconds(pid) {
   const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/** CPU seconds per thread of a process: tid -> { name, cpu }. */
+function threadCpu(pid) {
+  const out = new Map();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const st = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+      const f = st.slice(st.lastIndexOf(') ') + 2).split(' ');
+      out.set(tid, { name, cpu: (Number(f[11]) + Number(f[12])) / 100 });
+    } catch {
+      /* exited */
+    }
+  }
+  return out;
+}
+
+/** Machine-wide CPU seconds so far: [busy, idle] (all CPUs, from /proc/stat). */
+function machineCpu() {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  return [f.reduce((a, b) => a + b, 0) / 100 - idle / 100, idle / 100];
+}
+
+/** The CPU seconds each thread (by name, summed) used between two threadCpu() readings. */
+function threadDelta(a, b, raw = false) {
+  const by = new Map();
+  for (const [tid, t] of b) {
+    const d = t.cpu - (a.get(tid)?.cpu ?? 0);
+    if (d > 0) by.set(t.name, (by.get(t.name) ?? 0) + d);
+  }
+  if (raw) return by;
+  return [...by].sort((x, y) => y[1] - x[1]).map(([n, d]) => `${n} ${d.toFixed(2)}`).join(', ');
+}
+
+/** CPU seconds of a child (a registry) so far; 0 once it is gone. */
+function childCpu(c) {
+  try {
+    return c.exitCode === null ? cpuSeconds(c.pid) : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function rssKb(pid) {
@@ -251,17 +299,38 @@ async function measure(fn) {
   const base = rssKb(pid);
   let peak = base;
   let stop = false;
+  /** --threads: CPU per thread group in 100 ms steps: [ms, Map(name -> cpu s)] */
+  const steps = [];
   const sampler = (async () => {
+    let last = THREADS ? threadCpu(pid) : undefined;
+    let lastAt = performance.now();
     while (!stop) {
       peak = Math.max(peak, rssKb(pid));
       await sleep(10);
+      if (last && performance.now() - lastAt >= 100) {
+        const now = threadCpu(pid);
+        steps.push([performance.now() - t0, threadDelta(last, now, true)]);
+        last = now;
+        lastAt = performance.now();
+      }
     }
   })();
-  const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
+  const cpu0 = cpuSeconds(pid);
+  const threads0 = THREADS ? threadCpu(pid) : undefined;
+  const machine0 = machineCpu();
+  const others0 = children.map(childCpu);
   const result = await fn();
   const ms = performance.now() - t0;
   const cpu = cpuSeconds(pid) - cpu0;
+  if (threads0) {
+    const [busy, idle] = machineCpu().map((v, i) => v - (machine0[i] ?? 0));
+    const regs = children.map((c, i) => childCpu(c) - (others0[i] ?? 0)).reduce((a, b) => Math.max(0, a) + Math.max(0, b), 0);
+    console.log(`  berthd CPU by thread: ${threadDelta(threads0, threadCpu(pid))}; registries ${regs.toFixed(2)} s; machine ${busy.toFixed(2)} s busy, ${idle.toFixed(2)} s idle`);
+    const names = ['MainThread', 'WorkerThread', 'libuv-worker', 'V8Worker'];
+    console.log(`  per 100 ms, CPU % of ${names.join(' / ')}:`);
+    for (const [at, by] of steps) console.log(`   ${(at / 1000).toFixed(1).padStart(5)} s  ${names.map((n) => String(Math.round((by.get(n) ?? 0) * 1000)).padStart(4)).join(' ')}`);
+  }
   stop = true;
   await sampler;
   return { ms, cpu, base, peak, result };
