@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { RuntimeTable, parseRuntimeVersion } from './probe.js';
 
@@ -7,7 +8,7 @@ const unshare = ['/usr/bin/unshare', '/bin/unshare'].find((p) => fs.existsSync(p
 
 test('crun behind crun-unshare: conmon runs unshare + sh itself, the same command as the script', (t) => {
   if (!unshare) return t.skip('no unshare here');
-  const table = new RuntimeTable('/run/x', [{ name: 'crun', path: '/usr/bin/crun', runtimeArgs: ['--debug'], wrapper: '/opt/berth/libexec/crun-unshare', notes: [] }], 'crun');
+  const table = new RuntimeTable('/run/x', [{ name: 'crun', path: '/usr/bin/crun', runtimeArgs: ['--debug'], wrapper: '/opt/berth/libexec/crun-unshare', notes: [] }], 'crun', { busybox: false });
   const h = table.handle(undefined);
   assert.equal(h.path, '/usr/bin/crun');
   assert.deepEqual(h.args, ['--debug', '--root', '/run/x/runtimes/crun']);
@@ -19,6 +20,22 @@ test('crun behind crun-unshare: conmon runs unshare + sh itself, the same comman
   // the script's own command line is the same
   const script = fs.readFileSync(new URL('../../../libexec/crun-unshare', import.meta.url), 'utf8');
   assert.ok(script.includes(`/bin/sh -c '${h.createArgs[i + 2]}' crun-unshare "$@"`), 'libexec/crun-unshare and probe.ts CRUN_UNSHARE differ');
+});
+
+test('crun behind crun-unshare with busybox: busybox unshare + busybox sh, the script of the util-linux command', (t) => {
+  const bb = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
+  if (!bb || spawnSync(bb, ['sh', '-c', 'type mount'], { encoding: 'utf8' }).stdout.trim() !== 'mount is mount') return t.skip('no busybox with a standalone shell here');
+  const entry = { name: 'crun', path: '/usr/bin/crun', runtimeArgs: [], wrapper: '/opt/berth/libexec/crun-unshare', notes: [] };
+  const h = new RuntimeTable('/run/x', [entry], 'crun').handle(undefined);
+  assert.match(h.createPath, /\/busybox$/);
+  assert.deepEqual(h.createArgs.slice(0, 7), ['unshare', '-m', '--propagation', 'private', h.createPath, 'sh', '-c']);
+  assert.deepEqual(h.createArgs.slice(8), ['crun-unshare', '/usr/bin/crun', '--root', '/run/x/runtimes/crun']);
+  const plain = new RuntimeTable('/run/x', [entry], 'crun', { busybox: false }).handle(undefined);
+  assert.equal(h.createArgs[7], plain.createArgs[plain.createArgs.indexOf('-c') + 1]);
+  // it really hides the cgroup2 mount and runs the command (a new mount namespace needs root)
+  if (process.getuid?.() !== 0) return;
+  const r = spawnSync(h.createPath, [...h.createArgs.slice(0, 9), 'sh', '-c', 'test "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null || echo none)" != cgroup2fs && echo ok'], { encoding: 'utf8' });
+  assert.equal(r.stdout.trim(), 'ok', r.stderr);
 });
 
 test('other wrappers and plain runtimes are run as given', () => {

@@ -3,7 +3,7 @@
 // hierarchy holds controllers, which crun 1.8 refuses); else runc. Configured runtimes
 // (daemon.json "runtimes") are added as given. The result is cached in the exec root, keyed by
 // the binaries and the cgroup layout, so a restart does not probe again.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { invalidArgument } from '../errdefs/index.js';
@@ -38,16 +38,33 @@ const UNIFIED_CONTROLLERS = '/sys/fs/cgroup/unified/cgroup.controllers';
  * libexec/crun-unshare's command, run by conmon without the script: one /bin/sh exec less per
  * create (3 ms of CPU here). Keep it the same as the script's last line.
  */
-const CRUN_UNSHARE = [
-  '-m', '--propagation', 'private', '/bin/sh', '-c',
-  'mount -t tmpfs -o size=64k,mode=755 crun-unshare /sys/fs/cgroup/unified 2>/dev/null || umount -l /sys/fs/cgroup/unified 2>/dev/null; exec "$@"',
-  'crun-unshare',
-];
+const CRUN_UNSHARE_SCRIPT = 'mount -t tmpfs -o size=64k,mode=755 crun-unshare /sys/fs/cgroup/unified 2>/dev/null || umount -l /sys/fs/cgroup/unified 2>/dev/null; exec "$@"';
+const CRUN_UNSHARE = ['-m', '--propagation', 'private', '/bin/sh', '-c', CRUN_UNSHARE_SCRIPT, 'crun-unshare'];
+
+/**
+ * The same with busybox where it has unshare and a shell that runs its own mount applet without
+ * an exec (Debian's busybox-static): `busybox unshare ... busybox sh -c SCRIPT` is two execs of
+ * a static binary instead of util-linux unshare, /bin/sh and mount(8), all dynamically linked:
+ * 10.4 instead of 13.3 ms per create here (the wrapper with `exec true`, 80 runs each).
+ */
+const busyboxUnshare = (bb: string): string[] => ['unshare', '-m', '--propagation', 'private', bb, 'sh', '-c', CRUN_UNSHARE_SCRIPT, 'crun-unshare'];
+
+/** busybox, if its unshare applet exists and its shell runs `mount` as an applet; '' if not. */
+function findBusybox(): string {
+  const bb = findBinary('busybox');
+  if (!bb) return '';
+  const help = spawnSync(bb, ['unshare', '--help'], { stdio: 'ignore', timeout: 5000 });
+  const mount = spawnSync(bb, ['sh', '-c', 'type mount'], { encoding: 'utf8', timeout: 5000 });
+  return help.status === 0 && mount.status === 0 && mount.stdout.trim() === 'mount is mount' ? bb : '';
+}
 
 /** conmon's -r and --runtime-arg for a runtime: itself, or behind its wrapper. */
-function createCommand(e: RuntimeEntry, args: string[], unshare: () => string | undefined): { createPath: string; createArgs: string[] } {
+function createCommand(e: RuntimeEntry, args: string[], unshare: () => string | undefined, busybox: () => string | undefined): { createPath: string; createArgs: string[] } {
   if (!e.wrapper) return { createPath: e.path, createArgs: args };
-  const bin = path.basename(e.wrapper) === 'crun-unshare' ? unshare() : undefined;
+  if (path.basename(e.wrapper) !== 'crun-unshare') return { createPath: e.wrapper, createArgs: [e.path, ...args] };
+  const bb = busybox();
+  if (bb) return { createPath: bb, createArgs: [...busyboxUnshare(bb), e.path, ...args] };
+  const bin = unshare();
   if (bin) return { createPath: bin, createArgs: [...CRUN_UNSHARE, e.path, ...args] };
   return { createPath: e.wrapper, createArgs: [e.path, ...args] };
 }
@@ -58,10 +75,14 @@ export class RuntimeTable {
   readonly #execRoot: string;
   /** unshare(1), looked up once (handle() runs at every create); '' when there is none */
   #unshare: string | undefined;
+  /** busybox for crun-unshare (findBusybox), checked once; '' when there is none or it will not do */
+  #busybox: string | undefined;
   /** what `<runtime> --version` said, by runtime name (loadVersions) */
   readonly #versions = new Map<string, { version?: string; commit?: string }>();
 
-  constructor(execRoot: string, entries: RuntimeEntry[], defaultRuntime: string) {
+  /** `opts.busybox: false`: never use busybox for crun-unshare */
+  constructor(execRoot: string, entries: RuntimeEntry[], defaultRuntime: string, opts: { busybox?: false } = {}) {
+    if (opts.busybox === false) this.#busybox = '';
     this.#execRoot = execRoot;
     this.#entries = new Map(entries.map((e) => [e.name, e]));
     if (!this.#entries.has(defaultRuntime)) throw invalidArgument(`default runtime ${JSON.stringify(defaultRuntime)} is not configured (have: ${[...this.#entries.keys()].join(', ')})`);
@@ -87,7 +108,12 @@ export class RuntimeTable {
       name: e.name,
       path: e.path,
       args,
-      ...createCommand(e, args, () => (this.#unshare ??= findBinary('unshare') ?? '')),
+      ...createCommand(
+        e,
+        args,
+        () => (this.#unshare ??= findBinary('unshare') ?? ''),
+        () => (this.#busybox ??= findBusybox()),
+      ),
       root,
     };
   }
