@@ -1,11 +1,11 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CrunSeccompCache, SECCOMP_BPF_ANNOTATION, deleteExited, isCrun, startNeedsRuntime, startThroughFifo } from './crun.js';
+import { CrunSeccompCache, SECCOMP_BPF_ANNOTATION, deleteExited, isCrun, killDirect, startNeedsRuntime, startThroughFifo } from './crun.js';
 import { fifoStartAllowed } from './oci.js';
 import type { RuntimeHandle } from '../daemon/containers/types.js';
 
@@ -140,4 +140,22 @@ test('fifoStartAllowed: only without a TTY and an open stdin by default; BERTH_C
   assert.equal(fifoStartAllowed({ tty: true, openStdin: true }, undefined), false);
   assert.equal(fifoStartAllowed({ tty: true, openStdin: true }, '1'), true);
   assert.equal(fifoStartAllowed({ tty: false, openStdin: false }, '0'), false);
+});
+
+test('killDirect signals the init only while it is in the container cgroup; otherwise false (crun kill runs)', async (t) => {
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  t.after(() => child.kill('SIGKILL'));
+  await new Promise((r) => child.once('spawn', r));
+  const pid = child.pid ?? 0;
+  // the cgroup the child is in (first hierarchy listed), as a container's cgroupsPath would be
+  const line = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')[0] ?? '';
+  const own = line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
+  assert.equal(killDirect({ pid, cgroupsPath: `${own === '/' ? '' : own}/berth-not-this-one` }, 'TERM'), false);
+  assert.equal(killDirect({ pid, cgroupsPath: own }, 'NOSUCHSIGNAL'), false);
+  assert.equal(killDirect({ pid: 0, cgroupsPath: own }, 'KILL'), false);
+  assert.equal(child.exitCode, null);
+  const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_c, s) => r(s)));
+  assert.equal(killDirect({ pid, cgroupsPath: own }, 'TERM'), true);
+  assert.equal(await exited, 'SIGTERM');
+  assert.equal(killDirect({ pid: 2 ** 22 + 7, cgroupsPath: own }, 9), false, 'no such process');
 });

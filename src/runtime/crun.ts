@@ -23,6 +23,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { RuntimeHandle } from '../daemon/containers/types.js';
+import { parseSignal } from './signals.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Spec = Record<string, any>;
@@ -179,4 +180,41 @@ export async function deleteExited(h: RuntimeHandle, id: string, cgroupsPath: st
   if (removed.includes(false)) return false;
   await fsp.rm(state, { recursive: true, force: true });
   return true;
+}
+
+/** The container's init process as berthd knows it: its pid and its spec's linux.cgroupsPath. */
+export interface KillTarget {
+  pid: number;
+  cgroupsPath: string;
+}
+
+/**
+ * `crun kill ID SIG` (without --all) reads the container's state and kill(2)s its init; berthd
+ * knows the pid and does that itself when /proc/<pid>/cgroup shows the process in the
+ * container's cgroup (so a pid reused since the init exited is never signalled). False (the
+ * caller runs crun kill, whose errors read as crun's) when the pid is gone, is in another
+ * cgroup, or the signal is not one Node can send.
+ */
+export function killDirect(target: KillTarget, signal: string | number): boolean {
+  if (target.pid <= 0 || target.cgroupsPath === '') return false;
+  let sig: number;
+  try {
+    sig = typeof signal === 'number' ? signal : parseSignal(signal);
+  } catch {
+    return false;
+  }
+  let lines: string[];
+  try {
+    lines = fs.readFileSync(`/proc/${target.pid}/cgroup`, 'utf8').split('\n');
+  } catch {
+    return false;
+  }
+  // "N:controllers:/path" (v1) or "0::/path" (v2)
+  if (!lines.some((l) => l.slice(l.indexOf(':', l.indexOf(':') + 1) + 1) === target.cgroupsPath)) return false;
+  try {
+    process.kill(target.pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,7 +1,7 @@
 // A thin wrapper over an OCI runtime's command line (crun/runc): start, kill, delete, state,
 // pause, resume, exec. `create` is conmon's job (see conmon.ts).
 import { spawnPool } from './spawn-pool.js';
-import { deleteExited, isCrun, startNeedsRuntime, startThroughFifo } from './crun.js';
+import { deleteExited, isCrun, killDirect, startNeedsRuntime, startThroughFifo, type KillTarget } from './crun.js';
 import { BerthError, notFound, systemError } from '../errdefs/index.js';
 import type { RuntimeHandle } from '../daemon/containers/types.js';
 
@@ -76,7 +76,13 @@ export class OciRuntime {
     if (r.code !== 0) throw runtimeError(this.handle, 'start', r);
   }
 
-  async kill(id: string, signal: string | number, all = false): Promise<void> {
+  /**
+   * Signal the container's init (all: every process in it). With crun and a known `target`, the
+   * init is signalled directly when it is still in the container's cgroup (crun.ts killDirect):
+   * no exec of crun (12-18 ms of CPU here) per stop, kill or rm -f.
+   */
+  async kill(id: string, signal: string | number, all = false, target?: KillTarget): Promise<void> {
+    if (!all && target && isCrun(this.handle) && killDirect(target, signal)) return;
     const r = await this.#run('kill', [...(all ? ['--all'] : []), id, String(signal)]);
     if (r.code !== 0) throw runtimeError(this.handle, 'kill', r);
   }

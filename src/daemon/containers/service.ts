@@ -18,7 +18,7 @@ import { buildSpec, DEFAULT_PATH_ENV, DEFAULT_SHM_SIZE, DEFAULT_MASKED_PATHS, DE
 import { resolveUser } from '../../runtime/user.js';
 import { writeEtcFiles } from '../../runtime/etc-files.js';
 import { parseSignal } from '../../runtime/signals.js';
-import type { CrunSeccompCache } from '../../runtime/crun.js';
+import type { CrunSeccompCache, KillTarget } from '../../runtime/crun.js';
 import { ContainerStore } from './store.js';
 import { normalizeName, randomName } from './names.js';
 import { HealthMonitor, probeCommand, validateHealthConfig } from './health.js';
@@ -981,12 +981,12 @@ export class ContainerService implements ContainerBackend {
     const rt = new OciRuntime(rec.runtime);
     const exited = this.wait(rec.id, 'next-exit');
     this.#event(rec, 'kill', { signal: String(sig) });
-    await rt.kill(rec.id, sig).catch((err: unknown) => this.#log.debug({ err }, 'stop signal failed'));
+    await rt.kill(rec.id, sig, false, this.#killTarget(rec)).catch((err: unknown) => this.#log.debug({ err }, 'stop signal failed'));
     if (rec.state.status === 'paused') await rt.resume(rec.id).catch(() => undefined);
     const gotExit = timeout < 0 ? await exited.then(() => true) : await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]);
     if (!gotExit) {
       this.#event(rec, 'kill', { signal: '9' });
-      await rt.kill(rec.id, 'KILL').catch(() => undefined);
+      await rt.kill(rec.id, 'KILL', false, this.#killTarget(rec)).catch(() => undefined);
       await Promise.race([exited, sleep(10_000)]);
     }
     await this.#cleanups.get(rec.id);
@@ -1004,7 +1004,7 @@ export class ContainerService implements ContainerBackend {
       rec.state.manuallyStopped = true;
       this.#save(rec);
       const exited = sig === 9 ? this.wait(rec.id, 'next-exit') : undefined;
-      await rt.kill(rec.id, sig);
+      await rt.kill(rec.id, sig, false, this.#killTarget(rec));
       this.#event(rec, 'kill', { signal: String(sig) });
       if (rec.state.status === 'paused' && sig === 9) await rt.resume(rec.id).catch(() => undefined);
       if (exited) await Promise.race([exited, sleep(10_000)]);
@@ -1082,7 +1082,7 @@ export class ContainerService implements ContainerBackend {
         else {
           const rt = new OciRuntime(rec.runtime);
           const exited = this.wait(rec.id, 'next-exit');
-          await rt.kill(rec.id, 'KILL').catch(() => undefined);
+          await rt.kill(rec.id, 'KILL', false, this.#killTarget(rec)).catch(() => undefined);
           if (rec.state.status === 'paused') await rt.resume(rec.id).catch(() => undefined);
           this.#event(rec, 'kill', { signal: '9' });
           await Promise.race([exited, sleep(10_000)]);
@@ -1124,6 +1124,11 @@ export class ContainerService implements ContainerBackend {
     this.#event(rec, 'destroy');
     this.#notify(rec, 'removed');
     this.#listeners.delete(rec.id);
+  }
+
+  /** The running container's init, for a kill without running the runtime (OciRuntime.kill). */
+  #killTarget(rec: ContainerRecord): KillTarget | undefined {
+    return rec.state.pid > 0 ? { pid: rec.state.pid, cgroupsPath: this.#cgroupsPath(rec) } : undefined;
   }
 
   /** linux.cgroupsPath of the container's spec */
