@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { encodeRequest, miniRequest, parseResponse, MiniHttpError } from './mini-http.js';
+import { encodeRequest, miniRequest, miniUpgrade, parseResponse, MiniHttpError } from './mini-http.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -80,6 +80,42 @@ test('miniRequest: against a node:http server on a unix socket (JSON, chunked, e
     await assert.rejects(miniRequest({ socketPath: sock }, encodeRequest('GET', '/chunked', 'h', {}), 'GET', aborted.signal), { code: 'ABORT_ERR' });
     await assert.rejects(miniRequest({ socketPath: path.join(dir, 'nope.sock') }, encodeRequest('GET', '/', 'h', {}), 'GET'), { code: 'ENOENT' });
   } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('miniUpgrade: a 101 gives the raw socket with the bytes after the head kept; another status gives the response', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mini-http-'));
+  const sock = path.join(dir, 's.sock');
+  const server = http.createServer((_req, res) => {
+    res.writeHead(404, { 'Content-Type': 'application/json' });
+    res.end('{"message":"No such container: nope"}');
+  });
+  server.on('upgrade', (req, socket) => {
+    assert.equal(req.headers.upgrade, 'tcp');
+    // the head and the first stream bytes in one write, as a daemon may send them
+    socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\nhello ');
+    socket.on('data', (d: Buffer) => socket.end(`echo:${d.toString()}`));
+  });
+  await new Promise<void>((r) => server.listen(sock, r));
+  try {
+    const up = await miniUpgrade({ socketPath: sock }, encodeRequest('POST', '/containers/x/attach?stream=1', 'h', { Connection: 'Upgrade', Upgrade: 'tcp' }, Buffer.alloc(0)));
+    assert.ok('socket' in up);
+    assert.equal(up.headers['content-type'], 'application/vnd.docker.raw-stream');
+    // paused until read (the client reads with async iteration): nothing is lost meanwhile
+    up.socket.write('ping');
+    const got: Buffer[] = [];
+    for await (const d of up.socket) got.push(d as Buffer);
+    assert.equal(Buffer.concat(got).toString(), 'hello echo:ping');
+    up.socket.destroy();
+    const no = await miniUpgrade({ socketPath: sock }, encodeRequest('POST', '/containers/nope/attach', 'h', {}, Buffer.alloc(0)));
+    assert.ok('response' in no);
+    assert.equal(no.response.status, 404);
+    assert.match(no.response.body.toString(), /No such container/);
+    await assert.rejects(miniUpgrade({ socketPath: path.join(dir, 'nope.sock') }, encodeRequest('POST', '/', 'h', {})), { code: 'ENOENT' });
+  } finally {
+    server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
     fs.rmSync(dir, { recursive: true, force: true });
   }

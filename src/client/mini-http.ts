@@ -23,7 +23,8 @@ export interface MiniResponse {
 export class MiniHttpError extends Error {}
 
 export function encodeRequest(method: string, path: string, host: string, headers: Record<string, string | number>, payload?: Buffer): Buffer {
-  let head = `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n`;
+  // an upgrade request names its own Connection header
+  let head = `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\n${headers['Connection'] === undefined ? 'Connection: close\r\n' : ''}`;
   for (const [k, v] of Object.entries(headers)) {
     if (/[\r\n]/.test(`${k}${v}`)) throw new MiniHttpError(`invalid header ${k}`);
     head += `${k}: ${v}\r\n`;
@@ -136,5 +137,53 @@ export function miniRequest(target: MiniTarget, request: Buffer, method: string,
     sock.on('end', complete);
     sock.on('close', complete);
     sock.on('error', (err) => finish(err));
+  });
+}
+
+/**
+ * Send an upgrade request (Docker's attach/exec: `Connection: Upgrade`, `Upgrade: tcp`) and
+ * resolve with the raw socket after a 101, with what followed the response head put back. The
+ * socket is paused (nothing is lost before its reader comes): read it with async iteration, a
+ * pipe, or resume() first.
+ * Any other response is read whole and resolved as `response` (the caller turns it into an error).
+ */
+export function miniUpgrade(target: MiniTarget, request: Buffer): Promise<{ socket: Socket; headers: Record<string, string> } | { response: MiniResponse }> {
+  const net = process.getBuiltinModule('node:net');
+  return new Promise((resolve, reject) => {
+    const sock = target.socketPath !== undefined ? net.connect({ path: target.socketPath }) : net.connect({ host: target.host ?? '127.0.0.1', port: target.port ?? 2375 });
+    const chunks: Buffer[] = [];
+    let upgraded = false;
+    const onData = (d: Buffer): void => {
+      chunks.push(d);
+      const buf = Buffer.concat(chunks);
+      const headEnd = buf.indexOf('\r\n\r\n', 0, 'latin1');
+      if (headEnd < 0 || !/^HTTP\/1\.[01] 101/.test(buf.toString('latin1', 0, 16))) return;
+      // 101 Switching Protocols: the rest of the bytes are the stream's
+      upgraded = true;
+      sock.off('data', onData);
+      sock.off('end', onEnd);
+      sock.off('error', onError);
+      const headers = parseResponse(buf.subarray(0, headEnd + 4), 'GET', true)?.headers ?? {};
+      const rest = buf.subarray(headEnd + 4);
+      sock.pause();
+      if (rest.length > 0) sock.unshift(rest);
+      resolve({ socket: sock, headers });
+    };
+    const onEnd = (): void => {
+      try {
+        const res = parseResponse(Buffer.concat(chunks), 'POST', true);
+        if (res) resolve({ response: res });
+      } catch (err) {
+        reject(err);
+      }
+      sock.destroy();
+    };
+    const onError = (err: Error): void => {
+      if (!upgraded) reject(err);
+    };
+    sock.on('connect', () => sock.write(request));
+    sock.on('data', onData);
+    sock.on('end', onEnd);
+    sock.on('error', onError);
   });
 }

@@ -5,7 +5,7 @@ import type { Duplex, Readable } from 'node:stream';
 import { BerthError } from '../errdefs/index.js';
 import { connectError, daemonError } from './errors.js';
 import type { HostAddress } from './host.js';
-import { encodeRequest, miniRequest, type MiniResponse } from './mini-http.js';
+import { encodeRequest, miniRequest, miniUpgrade, type MiniResponse } from './mini-http.js';
 
 // node:http through getBuiltinModule, not an ESM import: the ESM facade of node:http reads
 // every export, and its lazy WebSocket getter loads undici, tls and crypto (~40 ms at start-up).
@@ -195,37 +195,31 @@ export class Transport {
     return JSON.parse(text) as T;
   }
 
-  /** POST with `Connection: Upgrade, Upgrade: tcp`; resolves with the raw socket after the 101. */
+  /** POST with `Connection: Upgrade, Upgrade: tcp`; resolves with the raw socket after the 101 (mini-http.ts, no node:http). */
   async hijack(opts: RequestOptions): Promise<HijackedStream> {
     const url = await this.#url(opts);
-    const headers: http.OutgoingHttpHeaders = { ...opts.headers, Connection: 'Upgrade', Upgrade: 'tcp' };
+    const headers: Record<string, string | number> = { 'User-Agent': 'berth-cli' };
+    for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : (v as string | number);
+    headers['Connection'] = 'Upgrade';
+    headers['Upgrade'] = 'tcp';
     let payload: Buffer | undefined;
     if (opts.body !== undefined) {
       payload = Buffer.from(JSON.stringify(opts.body));
       headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = payload.length;
     }
-    return new Promise<HijackedStream>((resolve, reject) => {
-      // A hijacked connection is never returned to the pool.
-      const reqOpts = { ...this.#requestOptions(opts.method ?? 'POST', url, headers), agent: false as const };
-      const req = nodeHttp().request(reqOpts);
-      req.on('upgrade', (res, socket, head) => {
-        if (head.length > 0) socket.unshift(head);
-        resolve({ socket, contentType: String(res.headers['content-type'] ?? '') });
-      });
-      req.on('response', (res) => {
-        readBody(res).then(
-          (body) => {
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) reject(new BerthError('internal', `the daemon did not upgrade the connection (status ${status})`));
-            else reject(daemonError(status, body));
-          },
-          (err: unknown) => reject(err),
-        );
-      });
-      req.on('error', (err) => reject(this.#wrapConnError(err)));
-      req.end(payload);
-    });
+    const h = this.host;
+    const hostHeader = h.kind === 'unix' ? 'api.moby.localhost' : h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
+    const target = h.kind === 'unix' ? { socketPath: h.path } : { host: h.host, port: h.port };
+    let r: Awaited<ReturnType<typeof miniUpgrade>>;
+    try {
+      r = await miniUpgrade(target, encodeRequest(opts.method ?? 'POST', url, hostHeader, headers, payload ?? Buffer.alloc(0)));
+    } catch (err) {
+      throw this.#wrapConnError(err);
+    }
+    if ('socket' in r) return { socket: r.socket, contentType: r.headers['content-type'] ?? '' };
+    const { status, body } = r.response;
+    if (status >= 200 && status < 300) throw new BerthError('internal', `the daemon did not upgrade the connection (status ${status})`);
+    throw daemonError(status, body.toString('utf8'));
   }
 
   close(): void {
