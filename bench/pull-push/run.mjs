@@ -276,7 +276,7 @@ async function startBerthd(tree, dir) {
     fs.mkdirSync(PROF, { recursive: true });
     env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${PROF}`;
   }
-  berthd = spawn(path.join(tree, 'bin/berthd'), ['--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'run'), '-H', `unix://${socket}`, '--pidfile', path.join(dir, 'berthd.pid'), '--config-file', cfg], {
+  berthd = spawn(path.join(tree, 'bin/berthd'), ['--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'run'), '-H', `unix://${socket}`, '--pidfile', path.join(dir, 'berthd.pid'), '--config-file', cfg, '--cgroup-parent', `/${path.basename(root)}`], {
     stdio: ['ignore', log, log],
     env,
   });
@@ -357,7 +357,24 @@ async function cleanup() {
   if (fs.existsSync(`/sys/class/net/${BENCH_BRIDGE}`)) spawnSync('ip', ['link', 'del', BENCH_BRIDGE]);
   spawnSync('nft', ['delete', 'table', 'ip', `berth_${BENCH_BRIDGE}`]);
   for (const m of fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(`${root}/`)).sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
+  // the cgroups of berthd's --cgroup-parent (its runtime probe makes them in every hierarchy)
+  for (const c of ['', ...fs.readdirSync('/sys/fs/cgroup')]) removeCgroupTree(path.join('/sys/fs/cgroup', c, path.basename(root)));
   fs.rmSync(root, { recursive: true, force: true });
+}
+
+function removeCgroupTree(dir) {
+  let entries;
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) removeCgroupTree(path.join(dir, e.name));
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    /* busy or gone */
+  }
 }
 
 const median = (xs) => {
