@@ -29,6 +29,8 @@ const result = await build({
   external: ['node-unix-socket', '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler'],
   // CommonJS packages call require(); an ESM bundle has none of its own
   banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module';\nconst require = __berthCreateRequire(import.meta.url);" },
+  // the Engine's BuildTime in /version (RFC 3339, as dockerd's; the docker CLI shows it as ANSIC)
+  define: { 'process.env.BERTH_BUILD_TIME': JSON.stringify(new Date().toISOString()) },
   logLevel: 'warning',
 });
 fs.mkdirSync(OUT, { recursive: true });

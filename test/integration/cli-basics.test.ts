@@ -17,6 +17,8 @@ test('version: client and server sections; the server section is docker\'s', asy
   const r = await ok(d, ['version']);
   assert.match(r.stdout, /^Client:\n Version: {11}0\.1\.0\n API version: {7}1\.50\n/);
   assert.match(r.stdout, /\nServer: berth\n Engine:\n  Version: {10}\S+\n  API version: {6}1\.50 \(minimum version 1\.24\)\n/);
+  // when the daemon was built, as the docker CLI shows it (Go's ANSIC)
+  assert.match(r.stdout, /\n  Built: +\w{3} \w{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}\n  OS\/Arch:/);
   // the default runtime's component: what `crun --version` (or runc's) says, as dockerd shows runc's
   const info = (await d.request('GET', '/info')).json<{ DefaultRuntime: string; Runtimes: Record<string, { path: string }> }>();
   const rtPath = info.Runtimes[info.DefaultRuntime]?.path ?? '';

@@ -5,6 +5,9 @@ import type { EventsService, BerthEvent } from '../../daemon/events.js';
 import { BERTH_VERSION, type SystemService } from '../../daemon/system.js';
 import type { EventMessage, SystemInfo, SystemVersion } from '../../engine-api/system.js';
 import { API_VERSION, MIN_API_VERSION } from '../version.js';
+
+/** When the daemon bundle was built (scripts/bundle-daemon.mjs defines it); '' when run from the tsc output. */
+const BUILD_TIME = process.env['BERTH_BUILD_TIME'] ?? '';
 import { qFilters, qTimestampNano, checkFilterKeys, type Query } from '../params.js';
 
 export interface SystemRouterDeps {
@@ -64,7 +67,7 @@ export function systemRouter(deps: SystemRouterDeps): FastifyPluginAsync {
       return {
         Platform: { Name: 'berth' },
         Components: [
-          { Name: 'Engine', Version: BERTH_VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: GOARCH[process.arch] ?? process.arch, KernelVersion: system.host.kernelVersion, Experimental: 'false', GitCommit: 'berth', GoVersion: `node${process.versions.node}`, BuildTime: '' } },
+          { Name: 'Engine', Version: BERTH_VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: GOARCH[process.arch] ?? process.arch, KernelVersion: system.host.kernelVersion, Experimental: 'false', GitCommit: 'berth', GoVersion: `node${process.versions.node}`, BuildTime: BUILD_TIME } },
           ...rt.runtimes.filter((r) => r.name === rt.defaultRuntime).map((r) => ({ Name: r.name, Version: r.version ?? '', Details: { GitCommit: r.commit ?? '' } })),
         ],
         Version: BERTH_VERSION,
@@ -76,7 +79,7 @@ export function systemRouter(deps: SystemRouterDeps): FastifyPluginAsync {
         Arch: GOARCH[process.arch] ?? process.arch,
         KernelVersion: system.host.kernelVersion,
         Experimental: false,
-        BuildTime: system.startedAt.toISOString(),
+        BuildTime: BUILD_TIME,
       };
     });
 

@@ -37,6 +37,21 @@ Server:{{if ne .Platform.Name ""}} {{.Platform.Name}}{{end}}
  {{- end}}{{- end}}`;
 
 /** The default output without the template engine (start-up speed); same text as TEMPLATE through tabwriter(20, 1, 1). */
+/** The docker CLI's reformatDate: an RFC 3339 time as Go's time.ANSIC ("Mon Jan  2 15:04:05 2006"), else as is. */
+export function ansicDate(s: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s)) return s;
+  const t = new Date(s);
+  if (Number.isNaN(t.getTime())) return s;
+  // in the time zone of the string, as Go keeps it
+  const m = /([+-])(\d{2}):(\d{2})$/.exec(s);
+  const offsetMin = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  const d = new Date(t.getTime() + offsetMin * 60_000);
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  return `${days[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
+}
+
 function defaultOutput(c: Record<string, unknown>, server: SystemVersion | null): string {
   const row = (label: string, value: unknown): string => `${label.padEnd(19)} ${String(value)}\n`;
   const plat = (c['Platform'] as { Name: string }).Name;
@@ -58,7 +73,7 @@ function defaultOutput(c: Record<string, unknown>, server: SystemVersion | null)
       s += row('  API version:', `${d['ApiVersion'] ?? '<no value>'} (minimum version ${d['MinAPIVersion'] ?? '<no value>'})`);
       s += row('  Go version:', d['GoVersion'] ?? '<no value>');
       s += row('  Git commit:', d['GitCommit'] ?? '<no value>');
-      s += row('  Built:', d['BuildTime'] ?? '<no value>');
+      s += row('  Built:', d['BuildTime'] !== undefined ? ansicDate(String(d['BuildTime'])) : '<no value>');
       s += row('  OS/Arch:', `${d['Os'] ?? '<no value>'}/${d['Arch'] ?? '<no value>'}`);
       s += row('  Experimental:', d['Experimental'] ?? '<no value>');
     } else {
