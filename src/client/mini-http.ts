@@ -100,9 +100,13 @@ function dechunk(buf: Buffer, from: number): Buffer | undefined {
   }
 }
 
+function connectTo(target: MiniTarget): Socket {
+  const net = process.getBuiltinModule('node:net');
+  return target.socketPath !== undefined ? net.connect({ path: target.socketPath }) : net.connect({ host: target.host ?? '127.0.0.1', port: target.port ?? 2375 });
+}
+
 /** Send one request and read its whole response. Connection errors keep their `code` (ENOENT, ECONNREFUSED...). */
 export function miniRequest(target: MiniTarget, request: Buffer, method: string, signal?: AbortSignal): Promise<MiniResponse> {
-  const net = process.getBuiltinModule('node:net');
   return new Promise<MiniResponse>((resolve, reject) => {
     let sock: Socket;
     let done = false;
@@ -126,7 +130,7 @@ export function miniRequest(target: MiniTarget, request: Buffer, method: string,
         finish(err);
       }
     };
-    sock = target.socketPath !== undefined ? net.connect({ path: target.socketPath }) : net.connect({ host: target.host ?? '127.0.0.1', port: target.port ?? 2375 });
+    sock = connectTo(target);
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     sock.on('connect', () => sock.write(request));
@@ -148,9 +152,8 @@ export function miniRequest(target: MiniTarget, request: Buffer, method: string,
  * Any other response is read whole and resolved as `response` (the caller turns it into an error).
  */
 export function miniUpgrade(target: MiniTarget, request: Buffer): Promise<{ socket: Socket; headers: Record<string, string> } | { response: MiniResponse }> {
-  const net = process.getBuiltinModule('node:net');
   return new Promise((resolve, reject) => {
-    const sock = target.socketPath !== undefined ? net.connect({ path: target.socketPath }) : net.connect({ host: target.host ?? '127.0.0.1', port: target.port ?? 2375 });
+    const sock = connectTo(target);
     const chunks: Buffer[] = [];
     let upgraded = false;
     const onData = (d: Buffer): void => {

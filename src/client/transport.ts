@@ -5,7 +5,7 @@ import type { Duplex, Readable } from 'node:stream';
 import { BerthError } from '../errdefs/index.js';
 import { connectError, daemonError } from './errors.js';
 import type { HostAddress } from './host.js';
-import { encodeRequest, miniRequest, miniUpgrade, type MiniResponse } from './mini-http.js';
+import { encodeRequest, miniRequest, miniUpgrade, type MiniResponse, type MiniTarget } from './mini-http.js';
 
 // node:http through getBuiltinModule, not an ESM import: the ESM facade of node:http reads
 // every export, and its lazy WebSocket getter loads undici, tls and crypto (~40 ms at start-up).
@@ -120,12 +120,20 @@ export class Transport {
     return { ...base, host: this.host.host, port: this.host.port, agent: this.#pool };
   }
 
+  /** Where and how mini-http.ts sends a request: the socket, the Host header, the headers as strings. */
+  #wire(extra: http.OutgoingHttpHeaders | undefined): { target: MiniTarget; hostHeader: string; headers: Record<string, string | number> } {
+    const headers: Record<string, string | number> = { 'User-Agent': 'berth-cli' };
+    for (const [k, v] of Object.entries(extra ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : (v as string | number);
+    const h = this.host;
+    if (h.kind === 'unix') return { target: { socketPath: h.path }, hostHeader: 'api.moby.localhost', headers };
+    return { target: { host: h.host, port: h.port }, hostHeader: h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`, headers };
+  }
+
   /** A request without a streamed body, its whole response read (mini-http.ts, no node:http). */
   async #whole(opts: RequestOptions): Promise<MiniResponse> {
     if (isReadable(opts.body)) throw new BerthError('internal', 'a streamed body needs request()');
     const url = await this.#url(opts);
-    const headers: Record<string, string | number> = { 'User-Agent': 'berth-cli' };
-    for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : (v as string | number);
+    const { target, hostHeader, headers } = this.#wire(opts.headers);
     let payload: Buffer | undefined;
     if (Buffer.isBuffer(opts.body)) payload = opts.body;
     else if (opts.body !== undefined) {
@@ -133,9 +141,6 @@ export class Transport {
       if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
     }
     const method = opts.method ?? 'GET';
-    const h = this.host;
-    const hostHeader = h.kind === 'unix' ? 'api.moby.localhost' : h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
-    const target = h.kind === 'unix' ? { socketPath: h.path } : { host: h.host, port: h.port };
     try {
       return await miniRequest(target, encodeRequest(method, url, hostHeader, headers, payload), method, opts.signal);
     } catch (err) {
@@ -198,8 +203,7 @@ export class Transport {
   /** POST with `Connection: Upgrade, Upgrade: tcp`; resolves with the raw socket after the 101 (mini-http.ts, no node:http). */
   async hijack(opts: RequestOptions): Promise<HijackedStream> {
     const url = await this.#url(opts);
-    const headers: Record<string, string | number> = { 'User-Agent': 'berth-cli' };
-    for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : (v as string | number);
+    const { target, hostHeader, headers } = this.#wire(opts.headers);
     headers['Connection'] = 'Upgrade';
     headers['Upgrade'] = 'tcp';
     let payload: Buffer | undefined;
@@ -207,9 +211,6 @@ export class Transport {
       payload = Buffer.from(JSON.stringify(opts.body));
       headers['Content-Type'] = 'application/json';
     }
-    const h = this.host;
-    const hostHeader = h.kind === 'unix' ? 'api.moby.localhost' : h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
-    const target = h.kind === 'unix' ? { socketPath: h.path } : { host: h.host, port: h.port };
     let r: Awaited<ReturnType<typeof miniUpgrade>>;
     try {
       r = await miniUpgrade(target, encodeRequest(opts.method ?? 'POST', url, hostHeader, headers, payload ?? Buffer.alloc(0)));

@@ -185,24 +185,29 @@ export class RegistryHosts {
     return d;
   }
 
+  /** The files in the host's certs.d directories (berth's, then Docker's), by name within each. */
+  #certsEntries(host: string): { dir: string; name: string }[] {
+    const out: { dir: string; name: string }[] = [];
+    for (const base of this.#certsDirs) {
+      const dir = path.join(base, host);
+      try {
+        for (const name of fs.readdirSync(dir).sort()) out.push({ dir, name });
+      } catch {
+        /* no such directory */
+      }
+    }
+    return out;
+  }
+
   /** Names, sizes and mtimes of the host's certs.d files: what decides whether to read them again. */
   #certsState(host: string): string {
     const parts: string[] = [];
-    for (const base of this.#certsDirs) {
-      const dir = path.join(base, host);
-      let names: string[];
+    for (const { dir, name } of this.#certsEntries(host)) {
       try {
-        names = fs.readdirSync(dir).sort();
+        const st = fs.statSync(path.join(dir, name));
+        parts.push(`${dir}/${name}:${st.size}:${st.mtimeMs}`);
       } catch {
-        continue;
-      }
-      for (const n of names) {
-        try {
-          const st = fs.statSync(path.join(dir, n));
-          parts.push(`${dir}/${n}:${st.size}:${st.mtimeMs}`);
-        } catch {
-          /* removed meanwhile */
-        }
+        /* removed meanwhile */
       }
     }
     return parts.join('|');
@@ -212,26 +217,17 @@ export class RegistryHosts {
     const ca: string[] = [];
     let cert: string | undefined;
     let key: string | undefined;
-    for (const base of this.#certsDirs) {
-      const dir = path.join(base, host.replace(/:/g, host.startsWith('[') ? ':' : ':'));
-      let names: string[];
+    for (const { dir, name } of this.#certsEntries(host)) {
+      const p = path.join(dir, name);
       try {
-        names = fs.readdirSync(dir).sort();
-      } catch {
-        continue;
-      }
-      for (const n of names) {
-        const p = path.join(dir, n);
-        try {
-          if (n.endsWith('.crt')) ca.push(fs.readFileSync(p, 'utf8'));
-          else if (n.endsWith('.cert') && cert === undefined) {
-            const k = path.join(dir, `${n.slice(0, -5)}.key`);
-            cert = fs.readFileSync(p, 'utf8');
-            key = fs.readFileSync(k, 'utf8');
-          }
-        } catch {
-          /* unreadable: ignored, as dockerd logs and goes on */
+        if (name.endsWith('.crt')) ca.push(fs.readFileSync(p, 'utf8'));
+        else if (name.endsWith('.cert') && cert === undefined) {
+          const k = path.join(dir, `${name.slice(0, -5)}.key`);
+          cert = fs.readFileSync(p, 'utf8');
+          key = fs.readFileSync(k, 'utf8');
         }
+      } catch {
+        /* unreadable: ignored, as dockerd logs and goes on */
       }
     }
     return { ca, cert, key };
