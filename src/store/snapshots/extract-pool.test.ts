@@ -9,44 +9,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import tar from 'tar-stream';
 import { isInvalidArgument, kindOf } from '../../errdefs/index.js';
 import { sha256 } from '../../oci/digest.js';
 import { extractLayer } from './extract.js';
 import { ExtractPool } from './extract-pool.js';
+import { makeTar as makeTarAs, type TarEntry as E } from './test-tar.js';
 
 const UID = process.getuid?.() ?? 0;
 const GID = process.getgid?.() ?? 0;
-const T0 = new Date('2024-01-02T03:04:05Z');
 
-interface E {
-  name: string;
-  type?: tar.Header['type'];
-  body?: string | Buffer;
-  linkname?: string;
-  mode?: number;
-  gid?: number;
-}
-
-async function makeTar(entries: E[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const collecting = (async () => {
-    for await (const c of pack) chunks.push(c as Buffer);
-  })();
-  for (const e of entries) {
-    const type = e.type ?? 'file';
-    const h: Parameters<tar.Pack['entry']>[0] = { name: e.name, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), uid: UID, gid: e.gid ?? GID, mtime: T0 };
-    if (e.linkname !== undefined) h.linkname = e.linkname;
-    await new Promise<void>((res, rej) => {
-      if (type === 'file') pack.entry(h, e.body ?? '', (err) => (err ? rej(err) : res()));
-      else pack.entry(h, (err) => (err ? rej(err) : res()));
-    });
-  }
-  pack.finalize();
-  await collecting;
-  return Buffer.concat(chunks);
-}
+/** Entries are owned by the user running the tests unless they say otherwise. */
+const makeTar = (entries: readonly E[]): Promise<Buffer> => makeTarAs(entries, { uid: UID, gid: GID });
 
 /** `bytes` in chunks of `size`, as a network download would deliver them. */
 function chunked(bytes: Buffer, size = 16 * 1024): Readable {

@@ -15,6 +15,7 @@ import { chainId, sha256, type Digest } from '../../oci/digest.js';
 import { MetadataDb } from '../metadata/db.js';
 import { OverlaySnapshotter } from './overlay.js';
 import type { ChainId } from './types.js';
+import { makeTar, T0, type TarEntry as E } from './test-tar.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 const IN_CI = process.env['CI'] === 'true';
@@ -24,43 +25,6 @@ function need(t: TestContext): boolean {
   if (IN_CI) assert.fail('the snapshotter tests need root (CI=true)');
   t.skip('needs root (mknod, lchown, overlay mounts)');
   return false;
-}
-
-interface E {
-  name: string;
-  type?: tar.Header['type'];
-  body?: string | Buffer;
-  linkname?: string;
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  mtime?: Date;
-  devmajor?: number;
-  devminor?: number;
-}
-
-const T0 = new Date('2024-01-02T03:04:05Z');
-
-async function makeTar(entries: E[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const collecting = (async () => {
-    for await (const c of pack) chunks.push(c as Buffer);
-  })();
-  for (const e of entries) {
-    const type = e.type ?? 'file';
-    const h: Parameters<tar.Pack['entry']>[0] = { name: e.name, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: e.mtime ?? T0 };
-    if (e.linkname !== undefined) h.linkname = e.linkname;
-    if (e.devmajor !== undefined) h.devmajor = e.devmajor;
-    if (e.devminor !== undefined) h.devminor = e.devminor;
-    await new Promise<void>((res, rej) => {
-      if (type === 'file') pack.entry(h, e.body ?? '', (err) => (err ? rej(err) : res()));
-      else pack.entry(h, (err) => (err ? rej(err) : res()));
-    });
-  }
-  pack.finalize();
-  await collecting;
-  return Buffer.concat(chunks);
 }
 
 async function collect(r: Readable): Promise<Buffer> {
