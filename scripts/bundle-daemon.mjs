@@ -12,18 +12,13 @@
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
+import { NODE_BUNDLE, writeAtomic } from './bundle-common.mjs';
 
 const OUT = 'dist/src/cmd';
 const result = await build({
   entryPoints: { 'berthd.bundle': 'src/cmd/berthd.ts', 'extract-worker': 'src/store/snapshots/extract-worker.ts' },
   outdir: OUT,
-  bundle: true,
-  platform: 'node',
-  target: 'node24',
-  format: 'esm',
-  sourcemap: false,
-  minify: false,
-  write: false,
+  ...NODE_BUNDLE,
   // a native addon, loaded at the first attach; fastify's schema compilers, loaded (from
   // node_modules) only if a route has a schema, which none has: not in the bundle's source
   external: ['node-unix-socket', '@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler'],
@@ -31,14 +26,8 @@ const result = await build({
   banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module';\nconst require = __berthCreateRequire(import.meta.url);" },
   // the Engine's BuildTime in /version (RFC 3339, as dockerd's; the docker CLI shows it as ANSIC)
   define: { 'process.env.BERTH_BUILD_TIME': JSON.stringify(new Date().toISOString()) },
-  logLevel: 'warning',
 });
 fs.mkdirSync(OUT, { recursive: true });
-const write = (file, contents) => {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, contents);
-  fs.renameSync(tmp, file);
-};
-write(path.join(OUT, 'seccomp-default.json'), fs.readFileSync('src/runtime/security/seccomp-default.json'));
+writeAtomic(path.join(OUT, 'seccomp-default.json'), fs.readFileSync('src/runtime/security/seccomp-default.json'));
 const files = [...result.outputFiles].sort((a, b) => Number(a.path.endsWith('berthd.bundle.js')) - Number(b.path.endsWith('berthd.bundle.js')));
-for (const f of files) write(f.path, f.contents);
+for (const f of files) writeAtomic(f.path, f.contents);

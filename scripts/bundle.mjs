@@ -6,6 +6,7 @@
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
+import { NODE_BUNDLE, writeAtomic } from './bundle-common.mjs';
 
 const entry = 'src/cmd/berth.ts';
 const CHUNKS = 'dist/berth-chunks';
@@ -18,24 +19,15 @@ if (fs.existsSync(entry)) {
     outExtension: { '.js': '.mjs' },
     chunkNames: 'berth-chunks/[name]-[hash]',
     splitting: true,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    sourcemap: false,
-    minify: false,
-    write: false,
+    ...NODE_BUNDLE,
     define: { 'process.env.BERTH_BUILD_TIME': JSON.stringify(ansic) },
-    logLevel: 'warning',
   });
   fs.mkdirSync(CHUNKS, { recursive: true });
   const files = [...result.outputFiles].sort((a, b) => Number(a.path.endsWith('/berth.mjs')) - Number(b.path.endsWith('/berth.mjs')));
   const keep = new Set();
   for (const f of files) {
     keep.add(path.resolve(f.path));
-    const tmp = `${f.path}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, f.contents);
-    fs.renameSync(tmp, f.path);
+    writeAtomic(f.path, f.contents);
   }
   const cutoff = Date.now() - 10 * 60_000;
   for (const name of fs.readdirSync(CHUNKS)) {
