@@ -12,7 +12,7 @@ const entry = 'src/cmd/berth.ts';
 const CHUNKS = 'dist/berth-chunks';
 if (fs.existsSync(entry)) {
   // Go's time.ANSIC, as docker prints "Built:"
-  const ansic = new Date().toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/, (_m, wd, d, mo, y, t) => `${wd} ${mo} ${String(d).padStart(2, ' ')} ${t} ${y}`);
+  const ansic = new Date().toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/, (_m, wd, d, mo, y, t) => `${wd} ${mo} ${String(Number(d)).padStart(2, ' ')} ${t} ${y}`);
   const result = await build({
     entryPoints: { berth: entry },
     outdir: 'dist',
