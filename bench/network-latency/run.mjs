@@ -12,6 +12,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// the test harness's cleanup helpers (the benches need a build anyway)
+import { removeCgroupsNamed } from '../../dist/test/integration/harness.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -59,34 +61,6 @@ async function must(method, p, body, headers) {
   return r.text ? JSON.parse(r.text.split('\n').filter(Boolean).at(-1)) : undefined;
 }
 
-/** The (empty) cgroups of the containers and of --cgroup-parent, in every hierarchy. */
-function removeCgroups(tag) {
-  const found = [];
-  const walk = (d, depth, inside) => {
-    if (depth > 6) return;
-    let entries = [];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      const p = path.join(d, e.name);
-      if (inside || e.name.includes(tag)) found.push(p);
-      walk(p, depth + 1, inside || e.name.includes(tag));
-    }
-  };
-  walk('/sys/fs/cgroup', 0, false);
-  for (const p of found.sort((a, b) => b.length - a.length)) {
-    try {
-      fs.rmdirSync(p);
-    } catch {
-      /* busy or gone */
-    }
-  }
-}
-
 async function cleanup() {
   try {
     const list = JSON.parse((await request('GET', '/containers/json?all=1')).text);
@@ -104,7 +78,7 @@ async function cleanup() {
   for (const b of [bridge, cniBridge]) if (fs.existsSync(`/sys/class/net/${b}`)) spawnSync('ip', ['link', 'del', b]);
   spawnSync('nft', ['-f', '-'], { input: `table ip ${table} {}\ndelete table ip ${table}\ntable ip6 ${table} {}\ndelete table ip6 ${table}\n` });
   if (KEEP_LOG) fs.copyFileSync(path.join(root, 'berthd.log'), KEEP_LOG);
-  removeCgroups(path.basename(root));
+  removeCgroupsNamed(path.basename(root));
   spawnSync('umount', ['-R', '-l', root]);
   fs.rmSync(root, { recursive: true, force: true });
 }

@@ -30,6 +30,8 @@ import { Readable, Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import tarStream from 'tar-stream';
+// the test harness's cleanup helpers (the benches need a build anyway)
+import { removeCgroupsNamed } from '../../dist/test/integration/harness.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -358,23 +360,8 @@ async function cleanup() {
   spawnSync('nft', ['delete', 'table', 'ip', `berth_${BENCH_BRIDGE}`]);
   for (const m of fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(`${root}/`)).sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
   // the cgroups of berthd's --cgroup-parent (its runtime probe makes them in every hierarchy)
-  for (const c of ['', ...fs.readdirSync('/sys/fs/cgroup')]) removeCgroupTree(path.join('/sys/fs/cgroup', c, path.basename(root)));
+  removeCgroupsNamed(path.basename(root));
   fs.rmSync(root, { recursive: true, force: true });
-}
-
-function removeCgroupTree(dir) {
-  let entries;
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) if (e.isDirectory()) removeCgroupTree(path.join(dir, e.name));
-  try {
-    fs.rmdirSync(dir);
-  } catch {
-    /* busy or gone */
-  }
 }
 
 const median = (xs) => {

@@ -9,6 +9,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// the test harness's cleanup helpers (the benches need a build anyway)
+import { killProcessesUnder, removeCgroupsNamed, unmountUnder } from '../../dist/test/integration/harness.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -87,12 +89,7 @@ function cleanup() {
   if (daemon && daemon.exitCode === null) daemon.kill('SIGKILL');
   if (fs.existsSync(`/sys/class/net/${BENCH_BRIDGE}`)) spawnSync('ip', ['link', 'del', BENCH_BRIDGE]);
   spawnSync('nft', ['delete', 'table', 'ip', `berth_${BENCH_BRIDGE}`]);
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    try {
-      if (fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(`${root}/`)) process.kill(Number(e), 'SIGKILL');
-    } catch {}
-  }
+  killProcessesUnder(root);
   // containers left running (a failed run): their processes are in the bench's cgroups
   const procs = (dir) => {
     const out = [];
@@ -105,14 +102,8 @@ function cleanup() {
   const left = procs(fs.existsSync('/sys/fs/cgroup/pids') ? `/sys/fs/cgroup/pids/${tag}` : `/sys/fs/cgroup/${tag}`);
   for (const pid of left) try { process.kill(pid, 'SIGKILL'); } catch {}
   for (let i = 0; i < 50 && left.some((pid) => fs.existsSync(`/proc/${pid}`)); i++) spawnSync('sleep', ['0.1']);
-  const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(`${root}/`)).sort((a, b) => b.length - a.length);
-  for (const m of mounts) spawnSync('umount', ['-l', m]);
-  for (const c of ['', ...fs.readdirSync('/sys/fs/cgroup')]) {
-    const dir = path.join('/sys/fs/cgroup', c, tag);
-    if (!fs.existsSync(dir)) continue;
-    for (const sub of fs.readdirSync(dir, { withFileTypes: true })) if (sub.isDirectory()) try { fs.rmdirSync(path.join(dir, sub.name)); } catch {}
-    try { fs.rmdirSync(dir); } catch {}
-  }
+  unmountUnder(root);
+  removeCgroupsNamed(tag);
   fs.rmSync(root, { recursive: true, force: true });
 }
 

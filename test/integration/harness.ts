@@ -328,12 +328,15 @@ export function unmountUnder(dir: string): void {
   for (const m of mounts) spawnSync('umount', ['-l', m]);
 }
 
-/** Remove cgroup directories whose path contains the tag (per-test cgroup parents), leaves first. */
+/**
+ * Remove the cgroup directories named after the tag (a daemon's --cgroup-parent) and everything
+ * below them (its containers' cgroups), in every hierarchy, leaves first. Also used by bench/.
+ */
 export function removeCgroupsNamed(tag: string): void {
   if (!tag) return;
   const found: string[] = [];
-  const walk = (d: string, depth: number): void => {
-    if (depth > 4) return;
+  const walk = (d: string, depth: number, inside: boolean): void => {
+    if (depth > 6) return;
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(d, { withFileTypes: true });
@@ -343,11 +346,12 @@ export function removeCgroupsNamed(tag: string): void {
     for (const e of entries) {
       if (!e.isDirectory()) continue;
       const p = path.join(d, e.name);
-      if (e.name.includes(tag)) found.push(p);
-      walk(p, depth + 1);
+      const mine = inside || e.name.includes(tag);
+      if (mine) found.push(p);
+      walk(p, depth + 1, mine);
     }
   };
-  walk('/sys/fs/cgroup', 0);
+  walk('/sys/fs/cgroup', 0, false);
   for (const p of found.sort((a, b) => b.length - a.length)) {
     try {
       fs.rmdirSync(p);
