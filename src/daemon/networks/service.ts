@@ -167,9 +167,16 @@ export class NetworkService implements NetworkAttacher {
     for (const a of this.#store.attachments()) {
       if (!this.#containers?.find(a.containerId)) this.#store.deleteAttachment(a.containerId);
     }
-    // the containers that outlived the daemon: is their CNI networking still what ADD made?
-    for (const id of this.#sandboxes.keys()) {
-      for (const f of await this.check(id)) this.#log.warn({ id: id.slice(0, 12), network: f.network, err: f.error }, `CNI CHECK failed for container ${id.slice(0, 12)} on network ${f.network}: ${f.error}`);
+    // the containers that outlived the daemon: is their CNI networking still what ADD made? In
+    // the background (plugins take tens of ms each), not on the daemon's way to serving
+    void this.#checkSurvivors();
+  }
+
+  async #checkSurvivors(): Promise<void> {
+    for (const id of [...this.#sandboxes.keys()]) {
+      // under the container's lock: a stop meanwhile releases the sandbox before or after, not during
+      const failures = await this.#locks.run(id, () => this.check(id)).catch(() => []);
+      for (const f of failures) this.#log.warn({ id: id.slice(0, 12), network: f.network, err: f.error }, `CNI CHECK failed for container ${id.slice(0, 12)} on network ${f.network}: ${f.error}`);
     }
   }
 
