@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { RuntimeTable, parseRuntimeVersion } from './probe.js';
 
 const unshare = ['/usr/bin/unshare', '/bin/unshare'].find((p) => fs.existsSync(p));
@@ -55,4 +57,23 @@ test('parseRuntimeVersion: crun and runc --version output, as /version shows the
   assert.deepEqual(parseRuntimeVersion('crun version 1.8.1\ncommit: f8a096be060b22ccd3d5f3ebe44108517fbf6c30\nrundir: /run/crun\n'), { version: '1.8.1', commit: 'f8a096be060b22ccd3d5f3ebe44108517fbf6c30' });
   assert.deepEqual(parseRuntimeVersion('runc version 1.1.5+ds1\ncommit: 1.1.5+ds1-1+deb12u1\nspec: 1.0.2-dev\n'), { version: '1.1.5+ds1', commit: '1.1.5+ds1-1+deb12u1' });
   assert.deepEqual(parseRuntimeVersion('something else'), {});
+});
+
+test('loadVersions: asks `<runtime> --version` once, then reads the exec root cache while the binary is unchanged', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-rtv-'));
+  try {
+    const bin = path.join(dir, 'fakert');
+    const count = path.join(dir, 'count');
+    fs.writeFileSync(bin, `#!/bin/sh\necho x >> ${count}\necho "fakert version 9.9.9"\necho "commit: abc123"\n`, { mode: 0o755 });
+    const entry = { name: 'fakert', path: bin, runtimeArgs: [], wrapper: undefined, notes: [] };
+    const first = new RuntimeTable(dir, [entry], 'fakert', { busybox: false });
+    await first.loadVersions();
+    assert.deepEqual(first.info().runtimes[0], { name: 'fakert', path: bin, version: '9.9.9', commit: 'abc123' });
+    const second = new RuntimeTable(dir, [entry], 'fakert', { busybox: false });
+    await second.loadVersions();
+    assert.equal(second.info().runtimes[0]?.version, '9.9.9');
+    assert.equal(fs.readFileSync(count, 'utf8'), 'x\n', 'asked once');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

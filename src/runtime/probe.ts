@@ -131,15 +131,48 @@ export class RuntimeTable {
     };
   }
 
-  /** Ask every runtime its version (for /version's components), in the background of start-up. */
+  /**
+   * Every runtime's version (for /version's components), in the background of start-up: from
+   * <exec-root>/runtime-versions.json while the binary is the same (size, mtime), else asked
+   * with `<runtime> --version` and written there.
+   */
   async loadVersions(): Promise<void> {
+    const file = path.join(this.#execRoot, 'runtime-versions.json');
+    let cached: Record<string, { key: string; version?: string; commit?: string }> = {};
+    try {
+      cached = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof cached;
+    } catch {
+      /* none yet */
+    }
+    let changed = false;
     await Promise.all(
       [...this.#entries.values()].map(async (e) => {
+        let key: string;
+        try {
+          const st = fs.statSync(e.path);
+          key = `${st.size}:${st.mtimeMs}`;
+        } catch {
+          return;
+        }
+        const hit = cached[e.path];
+        if (hit?.key === key) {
+          this.#versions.set(e.name, { ...(hit.version ? { version: hit.version } : {}), ...(hit.commit ? { commit: hit.commit } : {}) });
+          return;
+        }
         const out = await new Promise<string | undefined>((resolve) => execFile(e.path, ['--version'], { timeout: 5000 }, (err, stdout) => resolve(err ? undefined : stdout)));
-        if (out !== undefined) this.#versions.set(e.name, parseRuntimeVersion(out));
+        if (out === undefined) return;
+        const v = parseRuntimeVersion(out);
+        this.#versions.set(e.name, v);
+        cached[e.path] = { key, ...v };
+        changed = true;
       }),
     );
+    if (changed) {
+      fs.writeFileSync(`${file}.tmp`, JSON.stringify(cached));
+      fs.renameSync(`${file}.tmp`, file);
+    }
   }
+
 }
 
 export interface ProbeOptions {
