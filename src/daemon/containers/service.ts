@@ -39,8 +39,6 @@ import { labelsMatch, parseUntil } from '../common/filters.js';
 import { KeyedLock } from '../common/keyed-lock.js';
 import { LOG_DRIVERS } from '../common/log-drivers.js';
 
-/** Log drivers berth serves (all through conmon's k8s-file log); others are refused as unknown. */
-
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 const CGROUP_V2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
 const BEFORE_START_TIMEOUT_MS = 10_000;
