@@ -65,6 +65,32 @@ test('seccomp filters: the first create compiles, later ones with the same profi
   assert.equal(spec3['annotations'], undefined);
 });
 
+test('seccomp filters: concurrent creates of one profile wait for the first compile; a failed first lets the next compile', async (t) => {
+  const d = tmp(t);
+  const h = handle(d);
+  const cache = new CrunSeccompCache();
+  const key = await cache.applyShared(h, { linux: { seccomp: profile() } });
+  assert.ok(key, 'the first compiles');
+  const waiting: Record<string, any>[] = [{ linux: { seccomp: profile() } }, { linux: { seccomp: profile() } }];
+  const others = waiting.map((spec) => cache.applyShared(h, spec));
+  const bpf = Buffer.alloc(24, 3);
+  compiled(h, 'first', bpf);
+  cache.learn(h, 'first', key);
+  assert.deepEqual(await Promise.all(others), [undefined, undefined], 'the others compile nothing');
+  for (const spec of waiting) assert.equal(spec['annotations'][SECCOMP_BPF_ANNOTATION], bpf.toString('base64'));
+
+  // a failed first create: the waiting one gets the key and compiles itself
+  const key2 = await cache.applyShared(h, { linux: { seccomp: profile('SCMP_ACT_KILL') } });
+  assert.ok(key2);
+  const next = cache.applyShared(h, { linux: { seccomp: profile('SCMP_ACT_KILL') } });
+  cache.settle(key2);
+  assert.equal(await next, key2);
+  // a first create that hangs delays the others only until the wait is over
+  const key3 = await cache.applyShared(h, { linux: { seccomp: profile('SCMP_ACT_TRAP') } });
+  assert.ok(key3);
+  assert.equal(await cache.applyShared(h, { linux: { seccomp: profile('SCMP_ACT_TRAP') } }, 20), key3);
+});
+
 test('seccomp filters: nothing for runc, unconfined, notify listeners or a given annotation; bad filters are not kept', (t) => {
   const d = tmp(t);
   const h = handle(d);

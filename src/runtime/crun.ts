@@ -70,6 +70,8 @@ export class CrunSeccompCache {
   readonly #dir: string | undefined;
   readonly #mem = new Map<string, string>();
   readonly #binKeys = new Map<string, string>();
+  /** profiles being compiled by a create now, with what settles the wait of the others */
+  readonly #compiling = new Map<string, { done: Promise<void>; settle: () => void }>();
 
   /** `dir`: where filters are kept across daemon restarts (in the exec root); none: memory only */
   constructor(dir?: string) {
@@ -123,8 +125,49 @@ export class CrunSeccompCache {
     return undefined;
   }
 
+  /**
+   * apply(), but when another create is compiling the same profile right now, wait for it (at most
+   * `waitMs`) and take its filter: a burst of starts after a daemon start compiles once, not once
+   * per container (libseccomp took a fifth of crun's CPU in a 50-container burst). The caller that
+   * gets a key compiles, and must call learn() or settle() with it, whether or not its create
+   * worked.
+   */
+  async applyShared(h: RuntimeHandle, spec: Spec, waitMs = 5000): Promise<string | undefined> {
+    const first = this.apply(h, spec);
+    if (first === undefined) return undefined;
+    const inFlight = this.#compiling.get(first);
+    if (inFlight) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([inFlight.done, new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]);
+      clearTimeout(timer);
+      const again = this.apply(h, spec);
+      // the other create failed or took too long: compile here, without making others wait on it
+      return again;
+    }
+    let settle!: () => void;
+    const done = new Promise<void>((r) => (settle = r));
+    this.#compiling.set(first, { done, settle });
+    return first;
+  }
+
+  /** The create that got `key` from applyShared() is over without a filter to learn. */
+  settle(key: string): void {
+    const c = this.#compiling.get(key);
+    if (!c) return;
+    this.#compiling.delete(key);
+    c.settle();
+  }
+
   /** After a create that compiled the filter itself: keep what crun left in its state dir. */
   learn(h: RuntimeHandle, id: string, key: string): void {
+    try {
+      this.#learn(h, id, key);
+    } finally {
+      this.settle(key);
+    }
+  }
+
+  #learn(h: RuntimeHandle, id: string, key: string): void {
     if (this.#mem.has(key)) return;
     let bpf: Buffer;
     try {

@@ -631,6 +631,7 @@ export class ContainerService implements ContainerBackend {
     const rt = new OciRuntime(rec.runtime);
     let mounted = false;
     let created = false;
+    let seccompKey: string | undefined;
     const t0 = performance.now();
     const marks: Record<string, number> = {};
     const mark = (k: string): void => {
@@ -680,7 +681,7 @@ export class ContainerService implements ContainerBackend {
           }
         }
       }
-      const seccompKey = this.#o.crunSeccomp?.apply(rec.runtime, spec);
+      seccompKey = await this.#o.crunSeccomp?.applyShared(rec.runtime, spec);
       fs.writeFileSync(rec.paths.configJson, JSON.stringify(spec));
       mark('spec');
       const started = await launchConmon({
@@ -697,6 +698,7 @@ export class ContainerService implements ContainerBackend {
       });
       created = true;
       if (seccompKey !== undefined) this.#o.crunSeccomp?.learn(rec.runtime, rec.id, seccompKey);
+      seccompKey = undefined;
       mark('created');
       rec.state = {
         ...rec.state,
@@ -728,6 +730,7 @@ export class ContainerService implements ContainerBackend {
       mark('saved');
       this.#log.debug({ id: shortId(rec.id), ms: marks }, 'container started');
     } catch (err) {
+      if (seccompKey !== undefined) this.#o.crunSeccomp?.settle(seccompKey);
       this.#hooks.delete(rec.id);
       // 125: the daemon failed before the container ran (126/127 come from the runtime)
       const code = err instanceof CreateError ? err.exitCode : 125;
