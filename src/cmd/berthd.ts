@@ -26,6 +26,8 @@ import { containerDiskUsage } from '../api/compat/containers.js';
 import { NetworkService, networkSettingsFrom } from '../daemon/networks/index.js';
 import { spawner } from '../network/spawner.js';
 import { spawnPool } from '../runtime/spawn-pool.js';
+import { ShellSpawner } from '../runtime/shell-spawner.js';
+import { findBinary } from '../runtime/probe.js';
 import { setMountExec } from '../store/snapshots/mount.js';
 import { networksRouter } from '../api/routers/networks.js';
 import { containerNetworkSettings, summaryPorts } from '../api/compat/networks.js';
@@ -91,6 +93,10 @@ async function main(): Promise<number> {
   try {
     fs.mkdirSync(config.dataRoot, { recursive: true, mode: 0o710 });
     fs.mkdirSync(config.execRoot, { recursive: true, mode: 0o700 });
+    // runtime commands, mount(8) and conmon are spawned by a small shell rather than by forks of
+    // berthd (shell-spawner.ts); busybox's where there is one (static: the cheapest fork and exec)
+    const busybox = findBinary('busybox');
+    spawnPool.useShell(new ShellSpawner(busybox ? [busybox, 'sh'] : ['/bin/sh'], path.join(config.execRoot, 'spawn')));
     lock = lockDataRoot(config.dataRoot);
     fs.mkdirSync(path.dirname(config.pidfile), { recursive: true });
     fs.writeFileSync(config.pidfile, `${process.pid}`);

@@ -185,7 +185,8 @@ export interface ProbeOptions {
   cgroupParent: string;
 }
 
-function findBinary(name: string): string | undefined {
+/** The first executable `name` on PATH. */
+export function findBinary(name: string): string | undefined {
   for (const dir of (process.env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
     const p = path.join(dir, name);
     try {

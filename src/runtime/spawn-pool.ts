@@ -5,6 +5,7 @@
 // messages. Workers start on first use and exit when idle, so an idle daemon pays nothing.
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
+import { ShellSpawner } from './shell-spawner.js';
 
 export interface RunRequest {
   cmd: string;
@@ -114,6 +115,7 @@ export class SpawnPool {
   readonly #pending = new Map<number, Pending>();
   #next = 1;
   #idleTimer: NodeJS.Timeout | undefined;
+  #shell: ShellSpawner | undefined;
 
   /**
    * One worker per CPU beyond the first, at most 4: every spawn forks the whole daemon, and forks
@@ -187,15 +189,28 @@ export class SpawnPool {
     });
   }
 
+  /**
+   * From now on spawn through a long-lived shell (shell-spawner.ts) instead of the worker threads,
+   * for every request it can carry; `undefined` goes back to the workers.
+   */
+  useShell(shell: ShellSpawner | undefined): void {
+    this.#shell?.close();
+    this.#shell = shell;
+  }
+
   run(req: RunRequest, signal?: AbortSignal): Promise<RunResult> {
+    if (this.#shell && !this.#shell.broken && ShellSpawner.accepts(req)) return this.#shell.run(req, signal);
     return this.#send<RunResult>({ kind: 'run', ...req, args: [...req.args] }, signal);
   }
 
   conmon(req: ConmonRequest): Promise<ConmonResult> {
+    if (this.#shell && !this.#shell.broken && ShellSpawner.accepts(req)) return this.#shell.conmon(req);
     return this.#send<ConmonResult>({ kind: 'conmon', ...req, args: [...req.args] });
   }
 
   async close(): Promise<void> {
+    this.#shell?.close();
+    this.#shell = undefined;
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     await Promise.all(this.#workers.splice(0).map((w) => w.worker.terminate()));
   }
