@@ -15,9 +15,12 @@
 // prints berthd's CPU time per thread (main, unpack worker, libuv pool, V8's helpers), the
 // registries' and the whole machine's (busy/idle: how much other load there was), and a
 // per-100 ms table of the threads' CPU (where the pull waits rather than computes).
+// --dockerd DIR (an unpacked Debian dockerd 20.10 from bench/dockerd-ref/fetch; without it, a
+// dockerd on PATH if there is one) adds the same cold pull and push with dockerd, run by run
+// between berthd's, a fresh dockerd and data root each time, and prints berthd's pull as a ratio
+// to dockerd's (the issue's target: at most 0.6x).
 // Needs root, a built tree (npm run build), docker-registry and busybox-static.
-// Removes everything it started (registries and berthd by PID, temp dirs). dockerd and podman
-// are not installed on this machine, so there is no side-by-side comparison.
+// Removes everything it started (registries, berthd and dockerd by PID, temp dirs).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -32,6 +35,7 @@ import { fileURLToPath } from 'node:url';
 import tarStream from 'tar-stream';
 // the test harness's cleanup helpers (the benches need a build anyway)
 import { removeCgroupsNamed } from '../../dist/test/integration/harness.js';
+import { findDockerd, startDockerd } from '../lib/dockerd.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -46,6 +50,7 @@ const PROF = args.includes('--prof') ? path.resolve(opt('--prof')) : undefined;
 /** --node-options '...': NODE_OPTIONS for berthd (e.g. --trace-gc); --logs DIR keeps berthd's log of each run */
 const NODE_OPTS = opt('--node-options', '');
 const LOGS = args.includes('--logs') ? path.resolve(opt('--logs')) : undefined;
+const DOCKERD = findDockerd(args.includes('--dockerd') ? path.resolve(opt('--dockerd')) : undefined);
 if (process.getuid?.() !== 0) {
   console.error('pull-push: needs root');
   process.exit(1);
@@ -296,8 +301,7 @@ async function startBerthd(tree, dir) {
 /** berthd's node process (bin/berthd is a sh wrapper that execs node, same PID). */
 const berthdPid = () => berthd.pid;
 
-async function measure(fn) {
-  const pid = berthdPid();
+async function measure(fn, pid = berthdPid()) {
   const base = rssKb(pid);
   let peak = base;
   let stop = false;
@@ -400,6 +404,30 @@ async function once(tree, n, src) {
   }
 }
 
+/** The same cold pull and push with a fresh dockerd (dockerd 20.10 pulls and pushes itself). */
+async function onceDockerd(n, src) {
+  const dir = path.join(root, `dockerd-${n}`);
+  spawnSync('sync');
+  const ref = await startDockerd(dir, DOCKERD, { cgroupParent: `/${path.basename(root)}-dockerd`, extraEnv: { HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9' } });
+  const saved = socket;
+  socket = ref.socket;
+  try {
+    await sleep(500);
+    const pull = await measure(() => request('POST', `/images/create?fromImage=${encodeURIComponent(`${src}/bench/big`)}&tag=v1`), ref.pid);
+    if (/"error"/.test(pull.result.text) || pull.result.status !== 200) throw new Error(`dockerd pull failed: ${pull.result.text.slice(-500)}`);
+    const dst = await startRegistry(`registry-dockerd-dst-${n}`);
+    const tagged = await request('POST', `/images/${encodeURIComponent(`${src}/bench/big:v1`)}/tag?repo=${encodeURIComponent(`${dst}/bench/copy`)}&tag=v1`);
+    if (tagged.status !== 201) throw new Error(`dockerd tag: ${tagged.text}`);
+    const push = await measure(() => request('POST', `/images/${encodeURIComponent(`${dst}/bench/copy`)}/push?tag=v1`, { 'X-Registry-Auth': Buffer.from('{}').toString('base64url') }), ref.pid);
+    if (/"error"/.test(push.result.text)) throw new Error(`dockerd push failed: ${push.result.text.slice(-500)}`);
+    stopChild(children.at(-1));
+    return { pull, push };
+  } finally {
+    socket = saved;
+    await ref.stop();
+  }
+}
+
 async function main() {
   console.log(`pull-push: ${IMAGE ? 'using' : 'building'} a ~${TOTAL_MB} MB five-layer image ...`);
   const img = await buildImage(IMAGE);
@@ -411,16 +439,37 @@ async function main() {
   const mput = await fetch(`http://${src}/v2/bench/big/manifests/v1`, { method: 'PUT', body: JSON.stringify(img.manifest), headers: { 'content-type': img.manifest.mediaType } });
   if (mput.status !== 201) throw new Error(`manifest: ${mput.status}`);
   const results = new Map(TREES.map((t) => [t, []]));
+  const dockerdRuns = [];
   for (let n = 0; n < RUNS; n++) {
     for (const tree of TREES) {
       const r = await once(tree, `${n}-${TREES.indexOf(tree)}`, src);
       results.get(tree).push(r);
-      if (RUNS > 1 || TREES.length > 1) console.log(`run ${n + 1} ${tree}: pull ${(r.pull.ms / 1000).toFixed(2)} s (berthd CPU ${r.pull.cpu.toFixed(2)} s), RSS +${((r.pull.peak - r.pull.base) / 1024).toFixed(1)} MB; push ${(r.push.ms / 1000).toFixed(2)} s, RSS +${((r.push.peak - r.push.base) / 1024).toFixed(1)} MB`);
+      if (RUNS > 1 || TREES.length > 1 || DOCKERD) console.log(`run ${n + 1} ${tree}: pull ${(r.pull.ms / 1000).toFixed(2)} s (berthd CPU ${r.pull.cpu.toFixed(2)} s), RSS +${((r.pull.peak - r.pull.base) / 1024).toFixed(1)} MB; push ${(r.push.ms / 1000).toFixed(2)} s, RSS +${((r.push.peak - r.push.base) / 1024).toFixed(1)} MB`);
+    }
+    if (DOCKERD) {
+      const r = await onceDockerd(n, src);
+      dockerdRuns.push(r);
+      console.log(`run ${n + 1} dockerd: pull ${(r.pull.ms / 1000).toFixed(2)} s (dockerd CPU ${r.pull.cpu.toFixed(2)} s), RSS +${((r.pull.peak - r.pull.base) / 1024).toFixed(1)} MB; push ${(r.push.ms / 1000).toFixed(2)} s`);
     }
   }
   console.log(`image                        5 layers, ${mb(tarBytes).toFixed(1)} MB uncompressed, ${mb(blobBytes).toFixed(1)} MB gzip`);
   for (const tree of TREES) report(tree, results.get(tree), tarBytes, blobBytes);
-  console.log('comparison                   dockerd and podman are not installed here: no side-by-side figures');
+  if (dockerdRuns.length === 0) {
+    console.log('comparison                   no dockerd (see bench/dockerd-ref/fetch and --dockerd): no side-by-side figures');
+    return;
+  }
+  const m = dockerdRuns.length > 1 ? `median of ${dockerdRuns.length}: ` : '';
+  const dPull = median(dockerdRuns.map((r) => r.pull.ms));
+  const dPush = median(dockerdRuns.map((r) => r.push.ms));
+  console.log('--- dockerd (same image, registry and runs)');
+  console.log(`${'cold pull'.padEnd(28)} ${m}${(dPull / 1000).toFixed(2)} s  (dockerd CPU ${median(dockerdRuns.map((r) => r.pull.cpu)).toFixed(2)} s, RSS +${(median(dockerdRuns.map((r) => r.pull.peak - r.pull.base)) / 1024).toFixed(1)} MB)`);
+  console.log(`${'push to an empty registry'.padEnd(28)} ${m}${(dPush / 1000).toFixed(2)} s`);
+  for (const tree of TREES) {
+    const runs = results.get(tree);
+    const label = TREES.length > 1 ? ` (${tree})` : '';
+    console.log(`${'ratio pull berthd / dockerd'.padEnd(28)} ${(median(runs.map((r) => r.pull.ms)) / dPull).toFixed(2)}x (target: at most 0.6x)${label}`);
+    console.log(`${'ratio push berthd / dockerd'.padEnd(28)} ${(median(runs.map((r) => r.push.ms)) / dPush).toFixed(2)}x${label}`);
+  }
 }
 
 function report(tree, runs, tarBytes, blobBytes) {
