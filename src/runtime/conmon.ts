@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { BerthError, systemError } from '../errdefs/index.js';
 import type { ContainerPaths, RuntimeHandle } from '../daemon/containers/types.js';
+import { execEnv, execPath } from './pinned-binary.js';
 
 export const CONMON = process.env['BERTH_CONMON'] ?? '/usr/bin/conmon';
 
@@ -61,8 +62,9 @@ export function mapCreateError(raw: string): CreateError {
 }
 
 export function conmonArgs(o: ConmonOptions): string[] {
-  const a = ['--api-version', '1', '-c', o.id, '-u', o.id, '-n', o.name.replace(/^\//, ''), '-r', o.runtime.createPath];
-  for (const arg of o.runtime.createArgs) a.push('--runtime-arg', arg);
+  // the runtime binary (conmon's -r, or an argument of its wrapper) from its read-only pin
+  const a = ['--api-version', '1', '-c', o.id, '-u', o.id, '-n', o.name.replace(/^\//, ''), '-r', execPath(o.runtime.createPath)];
+  for (const arg of o.runtime.createArgs) a.push('--runtime-arg', execPath(arg));
   a.push(
     '-b', o.paths.bundle,
     '-p', o.paths.pidFile,
@@ -84,7 +86,7 @@ export function conmonArgs(o: ConmonOptions): string[] {
 export async function launchConmon(o: ConmonOptions): Promise<ConmonStarted> {
   fs.rmSync(o.paths.pidFile, { force: true });
   fs.rmSync(o.paths.conmonPidFile, { force: true });
-  const r = await spawnPool.conmon({ cmd: CONMON, args: conmonArgs(o), env: { _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' }, cwd: o.paths.bundle, pidFile: o.paths.conmonPidFile, timeoutMs: o.timeoutMs ?? 30_000 });
+  const r = await spawnPool.conmon({ cmd: CONMON, args: conmonArgs(o), env: { _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', ...execEnv(o.runtime.path) }, cwd: o.paths.bundle, pidFile: o.paths.conmonPidFile, timeoutMs: o.timeoutMs ?? 30_000 });
   if (r.error) throw systemError(`${r.error}${r.stderr ? `: ${r.stderr.trim()}` : ''}`);
   if (r.data < 0) throw mapCreateError(r.message ?? r.stderr);
   return { pid: r.data, conmonPid: r.conmonPid };

@@ -1,5 +1,6 @@
 // A thin wrapper over an OCI runtime's command line (crun/runc): start, kill, delete, state,
 // pause, resume, exec. `create` is conmon's job (see conmon.ts).
+import { execEnv, execPath } from './pinned-binary.js';
 import { spawnPool } from './spawn-pool.js';
 import { deleteExited, isCrun, killDirect, startNeedsRuntime, startThroughFifo, type KillTarget } from './crun.js';
 import { BerthError, notFound, systemError } from '../errdefs/index.js';
@@ -26,11 +27,12 @@ export interface RunResult {
 }
 
 /** Run a command to completion (spawned from the worker pool, off the main thread). */
-export function runCommand(cmd: string, args: readonly string[], opts: { timeoutMs?: number; input?: string; signal?: AbortSignal; maxOutput?: number } = {}): Promise<RunResult> {
+export function runCommand(cmd: string, args: readonly string[], opts: { timeoutMs?: number; input?: string; signal?: AbortSignal; maxOutput?: number; env?: Record<string, string> } = {}): Promise<RunResult> {
   return spawnPool.run(
     {
       cmd,
       args,
+      ...(opts.env && Object.keys(opts.env).length > 0 ? { env: opts.env } : {}),
       ...(opts.input !== undefined ? { input: opts.input } : {}),
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.maxOutput !== undefined ? { maxOutput: opts.maxOutput } : {}),
@@ -59,7 +61,7 @@ export class OciRuntime {
   }
 
   async #run(sub: string, args: string[], timeoutMs = 30_000): Promise<RunResult> {
-    return runCommand(this.handle.path, [...this.handle.args, sub, ...args], { timeoutMs });
+    return runCommand(execPath(this.handle.path), [...this.handle.args, sub, ...args], { timeoutMs, env: execEnv(this.handle.path) });
   }
 
   /**
@@ -129,7 +131,8 @@ export class OciRuntime {
     for (const e of opts.env ?? []) args.push('--env', e);
     if (opts.cwd) args.push('--cwd', opts.cwd);
     if (opts.user) args.push('--user', opts.user);
-    return runCommand(this.handle.path, [...this.handle.args, 'exec', ...args, id, ...cmd], {
+    return runCommand(execPath(this.handle.path), [...this.handle.args, 'exec', ...args, id, ...cmd], {
+      env: execEnv(this.handle.path),
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       maxOutput: 8192,

@@ -33,6 +33,7 @@ for (const [name, shell] of shells) {
     const echoed = await sp.run({ cmd: 'printf', args: ['%s|', ...odd] });
     assert.equal(echoed.stdout, odd.map((a) => `${a}|`).join(''));
     assert.equal((await sp.run({ cmd: 'pwd', args: [], cwd: dir })).stdout.trim(), dir);
+    assert.equal((await sp.run({ cmd: 'sh', args: ['-c', 'printf %s "$FOO"'], env: { FOO: `a'b $x` } })).stdout, `a'b $x`, 'env for the command');
     const missingCwd = await sp.run({ cmd: 'pwd', args: [], cwd: path.join(dir, 'missing') });
     assert.equal(missingCwd.code, -1);
     assert.notEqual(missingCwd.stderr, '');

@@ -26,6 +26,13 @@ export function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** `K='v' ` assignments for a command's environment (names are checked by accepts()). */
+function envWords(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([k, v]) => `${k}=${shQuote(v)} `)
+    .join('');
+}
+
 interface Job {
   onLine: (kind: string, rest: string) => void;
   fail: (message: string) => void;
@@ -156,7 +163,7 @@ export class ShellSpawner {
     if (req.input) await fsp.writeFile(f.input, req.input, { mode: 0o600 });
     const max = req.maxOutput ?? 1048576;
     const cd = req.cwd ? `cd ${shQuote(req.cwd)} 2>${shQuote(f.err)} || { printf '%s\\n' "${id} x -1"; exit; }; ` : '';
-    const cmd = [req.cmd, ...req.args].map(shQuote).join(' ');
+    const cmd = envWords(req.env ?? {}) + [req.cmd, ...req.args].map(shQuote).join(' ');
     const stdin = req.input ? shQuote(f.input) : '/dev/null';
     const line = `(${cd}${cmd} <${stdin} >${shQuote(f.out)} 2>${shQuote(f.err)} & p=$!; printf '%s\\n' "${id} p $p"; wait $p; printf '%s\\n' "${id} x $?") &`;
     const code = await new Promise<number | string>((resolve) => {
@@ -202,10 +209,7 @@ export class ShellSpawner {
   async conmon(req: ConmonRequest): Promise<ConmonResult> {
     const id = this.#next++;
     const f = this.#files(id);
-    const env = Object.entries(req.env)
-      .filter(([k]) => k !== '_OCI_SYNCPIPE' && k !== '_OCI_STARTPIPE')
-      .map(([k, v]) => `${k}=${shQuote(v)} `)
-      .join('');
+    const env = envWords(Object.fromEntries(Object.entries(req.env).filter(([k]) => k !== '_OCI_SYNCPIPE' && k !== '_OCI_STARTPIPE')));
     // fd 3: the sync pipe, to a `read` of its first line; fd 4: the start pipe, at EOF at once
     // (conmon waits for one read of it; end of file is as good as the worker pool's '0')
     const start = req.env['_OCI_STARTPIPE'] ? `_OCI_STARTPIPE=4 ` : '';

@@ -15,6 +15,8 @@ export interface RunRequest {
   maxOutput?: number;
   /** working directory of the child (default: the daemon's) */
   cwd?: string;
+  /** added to the daemon's environment */
+  env?: Record<string, string>;
 }
 
 export interface RunResult {
@@ -48,7 +50,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const children = new Map();
 function run(m) {
-  const child = spawn(m.cmd, m.args, { stdio: ['pipe', 'pipe', 'pipe'], ...(m.cwd ? { cwd: m.cwd } : {}) });
+  const child = spawn(m.cmd, m.args, { stdio: ['pipe', 'pipe', 'pipe'], ...(m.cwd ? { cwd: m.cwd } : {}), ...(m.env ? { env: { ...process.env, ...m.env } } : {}) });
   children.set(m.id, child);
   let stdout = '', stderr = '';
   const max = m.maxOutput || 1048576;

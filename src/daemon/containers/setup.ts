@@ -10,6 +10,7 @@ import type { RootfsMounter } from '../../store/snapshots/types.js';
 import path from 'node:path';
 import { defaultLibexecDir, findInitBinary, probeRuntimes, type RuntimeTable } from '../../runtime/probe.js';
 import { CrunSeccompCache } from '../../runtime/crun.js';
+import { pinBinary } from '../../runtime/pinned-binary.js';
 import { ContainerService } from './service.js';
 import type { MountResolver } from '../volumes/types.js';
 import type { NetworkAttacher } from '../networks/types.js';
@@ -45,6 +46,12 @@ export async function setupContainers(o: {
     defaultRuntime: o.config.defaultRuntime,
     cgroupParent,
   });
+  // crun and runc run from read-only bind mounts of their binaries (pinned-binary.ts)
+  for (const r of runtimes.info().runtimes) {
+    if (!/^(crun|runc)/.test(path.basename(r.path))) continue;
+    const pinned = pinBinary(r.path, path.join(o.config.execRoot, 'runtime-bin'));
+    o.logger.debug({ runtime: r.name, path: r.path, pinned: pinned ?? false }, 'runtime binary pinned read-only');
+  }
   const ulimits: Record<string, { Soft: number; Hard: number }> = {};
   for (const [k, v] of Object.entries((raw['default-ulimits'] as Record<string, { Soft?: number; Hard?: number }> | undefined) ?? {})) {
     ulimits[k] = { Soft: v.Soft ?? 0, Hard: v.Hard ?? v.Soft ?? 0 };

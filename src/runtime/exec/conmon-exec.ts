@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError, systemError } from '../../errdefs/index.js';
+import { execEnv, execPath } from '../pinned-binary.js';
 
 export const CONMON = process.env['BERTH_CONMON'] ?? '/usr/bin/conmon';
 
@@ -131,7 +132,7 @@ class PipeReader {
 }
 
 export function conmonExecArgs(o: ConmonExecOptions): string[] {
-  const a = ['--api-version', '1', '-c', o.containerId, '-u', o.execId, '-r', o.runtimePath];
+  const a = ['--api-version', '1', '-c', o.containerId, '-u', o.execId, '-r', execPath(o.runtimePath)];
   for (const arg of o.runtimeArgs) a.push('--runtime-arg', arg);
   a.push(
     '-b', o.dir,
@@ -160,7 +161,7 @@ export async function startExec(o: ConmonExecOptions, onAttachReady?: (socketPat
   fs.writeFileSync(path.join(o.dir, 'process.json'), JSON.stringify(o.process));
   const timeoutMs = o.timeoutMs ?? 30_000;
   const stdio: ('ignore' | 'pipe')[] = ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'];
-  const env: NodeJS.ProcessEnv = { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' };
+  const env: NodeJS.ProcessEnv = { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', ...execEnv(o.runtimePath) };
   if (o.attach) {
     stdio.push('pipe');
     env['_OCI_ATTACHPIPE'] = '5';
