@@ -7,7 +7,8 @@
 //
 //   <id> p <pid>      the command runs with this pid (for timeouts and aborts)
 //   <id> x <status>   it has exited: its status (128+n for signal n), or -1 if it could not start
-//   <id> s <line>     conmon's first sync-pipe message (fd 3 of conmon is a pipe to a `read`)
+//   <id> s <line>     conmon's first sync-pipe message (fd 3 of conmon is a pipe to a `read`;
+//                     an empty line when conmon closed it without one or could not start)
 //
 // stdout and stderr of a command go to files in a private directory of the exec root, read and
 // removed when it has exited. Commands with a newline in an argument fall back to the worker pool
@@ -214,7 +215,9 @@ export class ShellSpawner {
     // (conmon waits for one read of it; end of file is as good as the worker pool's '0')
     const start = req.env['_OCI_STARTPIPE'] ? `_OCI_STARTPIPE=4 ` : '';
     const cmd = [req.cmd, ...req.args].map(shQuote).join(' ');
-    const line = `(cd ${shQuote(req.cwd)} 2>${shQuote(f.err)} || { printf '%s\\n' "${id} x -1"; exit; }; { ${env}${start}_OCI_SYNCPIPE=3 ${cmd} 3>&1 >/dev/null 2>${shQuote(f.err)} </dev/null 4</dev/null; } | { IFS= read -r s; printf '%s\\n' "${id} s $s"; }; printf '%s\\n' "${id} x $?") &`;
+    // the pipeline's first process changes directory and becomes conmon: two forks in all (conmon
+    // and the reader), none for a subshell around them
+    const line = `{ cd ${shQuote(req.cwd)} 2>${shQuote(f.err)} && ${env}${start}_OCI_SYNCPIPE=3 exec ${cmd} 3>&1 >/dev/null 2>${shQuote(f.err)} </dev/null 4</dev/null; } | { IFS= read -r s; printf '%s\\n' "${id} s $s"; } &`;
     const r = await new Promise<{ sync?: string; error?: string }>((resolve) => {
       const timer = setTimeout(() => done({ error: 'conmon did not report the container pid in time' }), req.timeoutMs);
       const done = (v: { sync?: string; error?: string }): void => {
@@ -225,7 +228,6 @@ export class ShellSpawner {
       void this.#send(id, {
         onLine: (kind, rest) => {
           if (kind === 's') done({ sync: rest });
-          else if (kind === 'x') done({});
         },
         fail: (message) => done({ error: message }),
       }, line);
