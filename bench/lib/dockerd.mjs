@@ -56,7 +56,8 @@ export async function startDockerd(root, env, { cgroupParent = `/${path.basename
     { stdio: ['ignore', log, log], env: { ...process.env, ...env, ...extraEnv } },
   );
   fs.closeSync(log);
-  const stop = async () => {
+  /** removeRoot false: leave the data for the caller to remove (see pull-push: ext4 and deleted inodes) */
+  const stop = async ({ removeRoot = true } = {}) => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -68,7 +69,7 @@ export async function startDockerd(root, env, { cgroupParent = `/${path.basename
     await sleep(200);
     unmountUnder(root);
     removeCgroupsNamed(path.basename(cgroupParent));
-    fs.rmSync(root, { recursive: true, force: true });
+    if (removeRoot) fs.rmSync(root, { recursive: true, force: true });
   };
   try {
     for (let i = 0; i < 600; i++) {

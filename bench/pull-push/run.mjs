@@ -424,7 +424,8 @@ async function onceDockerd(n, src) {
     return { pull, push };
   } finally {
     socket = saved;
-    await ref.stop();
+    // the data stays until the end, as berthd's (see once())
+    await ref.stop({ removeRoot: false });
   }
 }
 

@@ -1,6 +1,6 @@
 // bench/run-latency: how fast berth runs containers, against plain runc/crun on the same rootfs.
 //   node_modules/node/bin/node bench/run-latency/run.mjs [--runs N] [--concurrent N] [--only-concurrent]
-//     [--network MODE] [--keep-log FILE] [--perf FILE] [--dockerd DIR]
+//     [--network MODE] [--keep-log FILE] [--perf FILE] [--dockerd DIR] [--berthd TREE]
 // --only-concurrent skips the single-run and plain runc/crun parts; --network is the mode of the
 // concurrent containers (default none); --keep-log copies berthd's log (run at debug level, with
 // each start's phase timings) to FILE; --perf records the concurrent starts system-wide with
@@ -8,6 +8,7 @@
 // --dockerd DIR (an unpacked Debian dockerd 20.10 from bench/dockerd-ref/fetch; without it, a
 // dockerd on PATH if there is one) measures the same with dockerd in the same run: the docker CLI
 // run, the API run, the concurrent starts, idle RSS; and prints berth's figures as ratios to it.
+// --berthd TREE runs the berthd (and berth CLI) of another checkout or build, for A/B runs.
 // (or bench/run-latency/run). Needs root, a built tree (npm run build), crun/runc/conmon and
 // busybox-static. Starts its own berthd on a temporary root and removes everything it started:
 // containers, conmon processes (by PID), mounts, cgroups, the temporary root.
@@ -37,6 +38,7 @@ const NETWORK = strOpt('--network') ?? 'none';
 const KEEP_LOG = strOpt('--keep-log');
 const PERF = strOpt('--perf');
 const DOCKERD = findDockerd(strOpt('--dockerd'));
+const TREE = path.resolve(strOpt('--berthd') ?? REPO);
 
 if (process.getuid?.() !== 0) {
   console.error('run-latency: needs root');
@@ -128,7 +130,7 @@ async function startDaemon() {
   // its own bridge, subnet and nftables table: never the default berth0 of a berthd already running
   fs.writeFileSync(path.join(root, 'daemon.json'), JSON.stringify({ bridge: BENCH_BRIDGE, bip: '10.213.50.1/24' }));
   const log = fs.openSync(path.join(root, 'berthd.log'), 'a');
-  daemon = spawn(path.join(REPO, 'bin/berthd'), ['--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'run'), '-H', `unix://${socket}`, '--pidfile', path.join(root, 'berthd.pid'), '--cgroup-parent', `/${tag}`, '--config-file', path.join(root, 'daemon.json'), ...(KEEP_LOG ? ['--log-level', 'debug'] : [])], { stdio: ['ignore', log, log] });
+  daemon = spawn(path.join(TREE, 'bin/berthd'), ['--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'run'), '-H', `unix://${socket}`, '--pidfile', path.join(root, 'berthd.pid'), '--cgroup-parent', `/${tag}`, '--config-file', path.join(root, 'daemon.json'), ...(KEEP_LOG ? ['--log-level', 'debug'] : [])], { stdio: ['ignore', log, log] });
   for (let i = 0; i < 400; i++) {
     if (daemon.exitCode !== null) throw new Error(`berthd exited: ${fs.readFileSync(path.join(root, 'berthd.log'), 'utf8')}`);
     try {
@@ -250,7 +252,7 @@ try {
   // so that all see the same load
   const runArgs = ['run', '--rm', '--network', 'none', 'busybox', 'true'];
   const clients = [];
-  if (spawnSync(path.join(REPO, 'bin/berth'), runArgs, { env, encoding: 'utf8' }).status === 0) clients.push(['berth', path.join(REPO, 'bin/berth'), env]);
+  if (spawnSync(path.join(TREE, 'bin/berth'), runArgs, { env, encoding: 'utf8' }).status === 0) clients.push(['berth', path.join(TREE, 'bin/berth'), env]);
   const docker = which('docker');
   if (docker && spawnSync(docker, runArgs, { env, encoding: 'utf8' }).status === 0) clients.push(['docker', docker, env]);
   const refEnv = ref && { ...env, DOCKER_HOST: `unix://${ref.socket}` };
