@@ -83,7 +83,8 @@ function leftovers(d: Daemon): Record<string, number> {
   let cgroups = 0;
   for (const c of ls('/sys/fs/cgroup')) cgroups += ls(path.join('/sys/fs/cgroup', c, tag)).filter((x) => /^[0-9a-f]{64}$/.test(x)).length;
   return {
-    mounts: fs.readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(`${d.root}/`)).length,
+    // the read-only pins of the runtime binaries stay for the exec root's life (pinMounts)
+    mounts: fs.readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(`${d.root}/`) && !l.includes(`${d.execRoot}/runtime-bin/`)).length,
     conmon: conmonPids(d.root).length,
     exitFiles: ls(path.join(d.execRoot, 'exits')).length,
     sockets: ls(path.join(d.execRoot, 'socks')).length,
@@ -91,6 +92,16 @@ function leftovers(d: Daemon): Record<string, number> {
     containerDirs: ls(path.join(d.dataRoot, 'containers')).length,
     cgroups,
   };
+}
+
+/** Mounts of the runtime binaries' read-only pins (runtime/pinned-binary.ts), by mount point. */
+function pinMounts(d: Daemon): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const l of fs.readFileSync('/proc/mounts', 'utf8').split('\n')) {
+    const target = l.split(' ')[1] ?? '';
+    if (target.startsWith(`${d.execRoot}/runtime-bin/`)) out.set(target, (out.get(target) ?? 0) + 1);
+  }
+  return out;
 }
 
 const NONE = { mounts: 0, conmon: 0, exitFiles: 0, sockets: 0, runtimeState: 0, containerDirs: 0, cgroups: 0 };
@@ -189,6 +200,15 @@ test('nothing piles up over many runs (mounts, conmon, exit files, sockets, cgro
   for (const id of ids) await waitFor('exit', async () => (await state(d, id)).Status === 'exited');
   for (const id of ids) assert.equal((await d.request('DELETE', `/containers/${id}`)).status, 204);
   assert.deepEqual(leftovers(d), NONE);
+  // the runtime binaries' pins: one mount each, the same ones after daemon restarts
+  const pins = pinMounts(d);
+  assert.ok(pins.size >= 1, 'crun or runc runs from a read-only pin');
+  for (const n of pins.values()) assert.equal(n, 1);
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    await d.stop(signal);
+    await d.start();
+    assert.deepEqual(pinMounts(d), pins);
+  }
 });
 
 test('--live-restore=false: SIGTERM stops containers; always/unless-stopped start again at boot', async (t) => {
