@@ -96,7 +96,9 @@ async function main(): Promise<number> {
     // runtime commands, mount(8) and conmon are spawned by a small shell rather than by forks of
     // berthd (shell-spawner.ts); busybox's where there is one (static: the cheapest fork and exec)
     const busybox = findBinary('busybox');
-    spawnPool.useShell(new ShellSpawner(busybox ? [busybox, 'sh'] : ['/bin/sh'], path.join(config.execRoot, 'spawn')));
+    const shell = new ShellSpawner(busybox ? [busybox, 'sh'] : ['/bin/sh'], path.join(config.execRoot, 'spawn'));
+    spawnPool.useShell(shell);
+    spawner.useShell(shell);
     lock = lockDataRoot(config.dataRoot);
     fs.mkdirSync(path.dirname(config.pidfile), { recursive: true });
     fs.writeFileSync(config.pidfile, `${process.pid}`);
@@ -167,8 +169,10 @@ async function main(): Promise<number> {
     for (const host of config.hosts) listeners.push(await listen(app, host, hijack, logger));
     spawner.setInline(false);
     // from now on mount(8)/umount(8) of container rootfs run from the runtime's spawn pool
+    // busybox's mount and umount where there is busybox: a static binary, half the exec cost of
+    // util-linux's (libmount, libblkid, libselinux); overlay options go through as they are
     setMountExec(async (cmd, args, cwd) => {
-      const r = await spawnPool.run({ cmd, args, ...(cwd ? { cwd } : {}), timeoutMs: 60_000 });
+      const r = await spawnPool.run({ cmd: busybox ?? cmd, args: busybox ? [cmd, ...args] : args, ...(cwd ? { cwd } : {}), timeoutMs: 60_000 });
       return { code: r.code, stderr: r.stderr.trim() || (r.code !== 0 ? `${cmd} exited with status ${r.code}` : '') };
     });
     // Listeners close first so no new request starts while services shut down.

@@ -15,6 +15,7 @@
 // would still hold its isolate (about 10 MiB of RSS) when the daemon is first idle.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
+import { ShellSpawner } from '../runtime/shell-spawner.js';
 
 export interface RunResult {
   /** exit code; -1 when the command could not be run at all (then stderr says why) */
@@ -105,6 +106,7 @@ export class Spawner {
   #next = 1;
   #idleTimer: NodeJS.Timeout | undefined;
   #inline = false;
+  #shell: ShellSpawner | undefined;
 
   constructor(idleMs = 15_000) {
     this.#idleMs = idleMs;
@@ -113,6 +115,15 @@ export class Spawner {
   /** Spawn runs from the calling thread (true) or from the worker (false, the default). */
   setInline(on: boolean): void {
     this.#inline = on;
+  }
+
+  /**
+   * One-shot runs with the daemon's environment go through this shell (runtime/shell-spawner.ts:
+   * no fork of berthd) when it can carry them; parked children and runs with an environment of
+   * their own (CNI plugins) stay with the worker.
+   */
+  useShell(shell: ShellSpawner | undefined): void {
+    this.#shell = shell;
   }
 
   /** Whether the worker thread is running (for tests). */
@@ -181,6 +192,9 @@ export class Spawner {
 
   async run(cmd: string, args: readonly string[], o: RunOptions = {}): Promise<RunResult> {
     if (this.#inline) return runHere(cmd, args, o);
+    if (this.#shell && !this.#shell.broken && !o.env && ShellSpawner.accepts({ cmd, args })) {
+      return this.#shell.run({ cmd, args, ...(o.input ? { input: o.input } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+    }
     const r = await this.#send({ kind: 'run', cmd, args: [...args], input: o.input ?? '', ...(o.env ? { env: o.env } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
     return { code: r['code'] as number, stdout: String(r['stdout'] ?? ''), stderr: String(r['stderr'] ?? '') };
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ShellSpawner, shQuote } from './shell-spawner.js';
+import { ShellSpawner, resolveCommand, shQuote } from './shell-spawner.js';
 import { SpawnPool } from './spawn-pool.js';
 
 function tmp(t: { after: (fn: () => void) => void }): string {
@@ -15,6 +15,12 @@ function tmp(t: { after: (fn: () => void) => void }): string {
 // both shells where they exist: busybox's (what berthd prefers) and /bin/sh
 const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
 const shells: [string, string[]][] = [['/bin/sh', ['/bin/sh']], ...(busybox ? [['busybox sh', [busybox, 'sh']] as [string, string[]]] : [])];
+
+test('resolveCommand: bare names are looked up on PATH like spawn() does', () => {
+  assert.equal(resolveCommand('/bin/true'), '/bin/true');
+  assert.match(resolveCommand('sh'), /^\/.*\/sh$/);
+  assert.equal(resolveCommand('no-such-command-here'), 'no-such-command-here');
+});
 
 test('shQuote: any bytes but NUL survive as one word', () => {
   assert.equal(shQuote(`it's`), `'it'\\''s'`);
@@ -38,6 +44,12 @@ for (const [name, shell] of shells) {
     assert.equal(missingCwd.code, -1);
     assert.notEqual(missingCwd.stderr, '');
     assert.notEqual((await sp.run({ cmd: path.join(dir, 'no-such-binary'), args: [] })).code, 0);
+    assert.deepEqual(await sp.run({ cmd: 'no-such-command-here', args: [] }), { code: -1, stdout: '', stderr: 'spawn no-such-command-here ENOENT' });
+    // a bare name is the program on PATH, never one of busybox's applets (its `ip` has no -batch)
+    if (resolveCommand('ip').startsWith('/')) {
+      const ip = await sp.run({ cmd: 'ip', args: ['-V'] });
+      assert.match(ip.stdout, /iproute2/, `${name}: iproute2's ip, not an applet`);
+    }
     // many at once: each gets its own result
     const many = await Promise.all(Array.from({ length: 40 }, (_, i) => sp.run({ cmd: 'sh', args: ['-c', `echo ${i}; exit ${i % 7}`] })));
     many.forEach((r, i) => assert.deepEqual([r.code, r.stdout], [i % 7, `${i}\n`]));

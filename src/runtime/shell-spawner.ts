@@ -22,6 +22,35 @@ import type { ConmonRequest, ConmonResult, RunRequest, RunResult } from './spawn
 /** The shell's loop: each line is a complete command list, run as is. */
 const LOOP = 'while IFS= read -r l; do eval "$l"; done';
 
+/**
+ * The command as an absolute path. busybox's shell runs its own applet for a bare name it has one
+ * for (`ip`, `mount`, `unshare`...) before it looks at PATH; a spawner must run what the caller
+ * named, as spawn() would: the program found on PATH. Looked up once per name.
+ */
+const resolved = new Map<string, string>();
+export function resolveCommand(cmd: string): string {
+  if (cmd.includes('/')) return cmd;
+  let hit = resolved.get(cmd);
+  if (hit === undefined) {
+    hit = cmd;
+    for (const dir of (process.env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+      if (!dir.startsWith('/')) continue;
+      const p = path.join(dir, cmd);
+      try {
+        fs.accessSync(p, fs.constants.X_OK);
+        if (!fs.statSync(p).isFile()) continue;
+        hit = p;
+        break;
+      } catch {
+        /* next */
+      }
+    }
+    // not found: left bare (run() then fails as spawn() would); looked up again next time
+    if (hit !== cmd) resolved.set(cmd, hit);
+  }
+  return hit;
+}
+
 /** A word for sh: single-quoted, with embedded quotes closed and escaped. */
 export function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -164,7 +193,10 @@ export class ShellSpawner {
     if (req.input) await fsp.writeFile(f.input, req.input, { mode: 0o600 });
     const max = req.maxOutput ?? 1048576;
     const cd = req.cwd ? `cd ${shQuote(req.cwd)} 2>${shQuote(f.err)} || { printf '%s\\n' "${id} x -1"; exit; }; ` : '';
-    const cmd = envWords(req.env ?? {}) + [req.cmd, ...req.args].map(shQuote).join(' ');
+    const bin = resolveCommand(req.cmd);
+    // as spawn() says it (the shell would look the bare name up again, applets first)
+    if (!bin.includes('/')) return { code: -1, stdout: '', stderr: `spawn ${req.cmd} ENOENT` };
+    const cmd = envWords(req.env ?? {}) + [bin, ...req.args].map(shQuote).join(' ');
     const stdin = req.input ? shQuote(f.input) : '/dev/null';
     const line = `(${cd}${cmd} <${stdin} >${shQuote(f.out)} 2>${shQuote(f.err)} & p=$!; printf '%s\\n' "${id} p $p"; wait $p; printf '%s\\n' "${id} x $?") &`;
     const code = await new Promise<number | string>((resolve) => {
@@ -214,7 +246,7 @@ export class ShellSpawner {
     // fd 3: the sync pipe, to a `read` of its first line; fd 4: the start pipe, at EOF at once
     // (conmon waits for one read of it; end of file is as good as the worker pool's '0')
     const start = req.env['_OCI_STARTPIPE'] ? `_OCI_STARTPIPE=4 ` : '';
-    const cmd = [req.cmd, ...req.args].map(shQuote).join(' ');
+    const cmd = [resolveCommand(req.cmd), ...req.args].map(shQuote).join(' ');
     // the pipeline's first process changes directory and becomes conmon: two forks in all (conmon
     // and the reader), none for a subshell around them
     const line = `{ cd ${shQuote(req.cwd)} 2>${shQuote(f.err)} && ${env}${start}_OCI_SYNCPIPE=3 exec ${cmd} 3>&1 >/dev/null 2>${shQuote(f.err)} </dev/null 4</dev/null; } | { IFS= read -r s; printf '%s\\n' "${id} s $s"; } &`;
