@@ -130,7 +130,10 @@ async function startDaemon() {
   // its own bridge, subnet and nftables table: never the default berth0 of a berthd already running
   fs.writeFileSync(path.join(root, 'daemon.json'), JSON.stringify({ bridge: BENCH_BRIDGE, bip: '10.213.50.1/24' }));
   const log = fs.openSync(path.join(root, 'berthd.log'), 'a');
+  if (!fs.existsSync(path.join(TREE, 'bin/berthd'))) throw new Error(`${TREE}: no bin/berthd`);
   daemon = spawn(path.join(TREE, 'bin/berthd'), ['--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'run'), '-H', `unix://${socket}`, '--pidfile', path.join(root, 'berthd.pid'), '--cgroup-parent', `/${tag}`, '--config-file', path.join(root, 'daemon.json'), ...(KEEP_LOG ? ['--log-level', 'debug'] : [])], { stdio: ['ignore', log, log] });
+  // a spawn error must end in the bench's clean-up, not in an uncaught 'error' event
+  daemon.on('error', (err) => console.error(`berthd: ${err.message}`));
   for (let i = 0; i < 400; i++) {
     if (daemon.exitCode !== null) throw new Error(`berthd exited: ${fs.readFileSync(path.join(root, 'berthd.log'), 'utf8')}`);
     try {
