@@ -189,13 +189,13 @@ export class ShellSpawner {
   async run(req: RunRequest, signal?: AbortSignal): Promise<RunResult> {
     const id = this.#next++;
     const f = this.#files(id);
+    const bin = resolveCommand(req.cmd);
+    // as spawn() says it (the shell would look the bare name up again, applets first)
+    if (!bin.includes('/')) return { code: -1, stdout: '', stderr: `spawn ${req.cmd} ENOENT` };
     this.#ensure();
     if (req.input) await fsp.writeFile(f.input, req.input, { mode: 0o600 });
     const max = req.maxOutput ?? 1048576;
     const cd = req.cwd ? `cd ${shQuote(req.cwd)} 2>${shQuote(f.err)} || { printf '%s\\n' "${id} x -1"; exit; }; ` : '';
-    const bin = resolveCommand(req.cmd);
-    // as spawn() says it (the shell would look the bare name up again, applets first)
-    if (!bin.includes('/')) return { code: -1, stdout: '', stderr: `spawn ${req.cmd} ENOENT` };
     const cmd = envWords(req.env ?? {}) + [bin, ...req.args].map(shQuote).join(' ');
     const stdin = req.input ? shQuote(f.input) : '/dev/null';
     const line = `(${cd}${cmd} <${stdin} >${shQuote(f.out)} 2>${shQuote(f.err)} & p=$!; printf '%s\\n' "${id} p $p"; wait $p; printf '%s\\n' "${id} x $?") &`;
