@@ -1,9 +1,10 @@
 // A reference dockerd for the benches' side-by-side figures: Debian's dockerd 20.10 unpacked by
 // bench/dockerd-ref/fetch (--dockerd DIR), or a dockerd installed on PATH. It runs on its own
-// temporary data and exec roots with no bridge and no iptables rules (the benches' containers use
-// --network none and pull from 127.0.0.1), under the cgroup parent it is given, and stop() removes
-// everything it started: dockerd and containerd by PID, the shims (their command lines name the
-// root), mounts under the root, its cgroups and the root itself.
+// temporary data and exec roots with no iptables rules, under the cgroup parent it is given, with
+// no bridge (containers with --network none, pulls from 127.0.0.1) or, with `bridge`, a bridge the
+// bench creates for it (its default network then works, without NAT). stop() removes everything
+// it started: dockerd and containerd by PID, the shims (their command lines name the root), mounts
+// under the root, the bridge, its cgroups and the root itself.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -46,13 +47,23 @@ export function unixRequest(socket, method, p, body, headers = {}) {
  * Start dockerd under `root` (a fresh directory; its basename should be a unique tag). `env` is
  * findDockerd()'s result. Returns { socket, pid, stop }.
  */
-export async function startDockerd(root, env, { cgroupParent = `/${path.basename(root)}`, extraEnv = {} } = {}) {
+export async function startDockerd(root, env, { cgroupParent = `/${path.basename(root)}`, extraEnv = {}, bridge } = {}) {
   fs.mkdirSync(root, { recursive: true });
+  // bridge: { name, cidr } (say 10.213.51.1/24): created here, handed to dockerd with --bridge
+  if (bridge) {
+    for (const args of [['link', 'add', bridge.name, 'type', 'bridge'], ['addr', 'add', bridge.cidr, 'dev', bridge.name], ['link', 'set', bridge.name, 'up']]) {
+      const r = spawnSync('ip', args, { encoding: 'utf8' });
+      if (r.status !== 0) {
+        spawnSync('ip', ['link', 'del', bridge.name]);
+        throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+      }
+    }
+  }
   const socket = path.join(root, 'docker.sock');
   const log = fs.openSync(path.join(root, 'dockerd.log'), 'a');
   const child = spawn(
     'dockerd',
-    ['--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'run'), '-H', `unix://${socket}`, '--pidfile', path.join(root, 'dockerd.pid'), '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-forward=false', '--ip-masq=false', '--cgroup-parent', cgroupParent, '--storage-driver', 'overlay2'],
+    ['--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'run'), '-H', `unix://${socket}`, '--pidfile', path.join(root, 'dockerd.pid'), `--bridge=${bridge ? bridge.name : 'none'}`, '--iptables=false', '--ip6tables=false', '--ip-forward=false', '--ip-masq=false', '--cgroup-parent', cgroupParent, '--storage-driver', 'overlay2'],
     { stdio: ['ignore', log, log], env: { ...process.env, ...env, ...extraEnv } },
   );
   fs.closeSync(log);
@@ -69,6 +80,7 @@ export async function startDockerd(root, env, { cgroupParent = `/${path.basename
     await sleep(200);
     unmountUnder(root);
     removeCgroupsNamed(path.basename(cgroupParent));
+    if (bridge && fs.existsSync(`/sys/class/net/${bridge.name}`)) spawnSync('ip', ['link', 'del', bridge.name]);
     if (removeRoot) fs.rmSync(root, { recursive: true, force: true });
   };
   try {

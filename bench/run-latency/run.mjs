@@ -106,7 +106,7 @@ function conmonPids() {
 
 function cleanup() {
   if (daemon && daemon.exitCode === null) daemon.kill('SIGKILL');
-  if (fs.existsSync(`/sys/class/net/${BENCH_BRIDGE}`)) spawnSync('ip', ['link', 'del', BENCH_BRIDGE]);
+  for (const br of [BENCH_BRIDGE, `${BENCH_BRIDGE}d`.slice(0, 15)]) if (fs.existsSync(`/sys/class/net/${br}`)) spawnSync('ip', ['link', 'del', br]);
   spawnSync('nft', ['delete', 'table', 'ip', `berth_${BENCH_BRIDGE}`]);
   killProcessesUnder(root);
   // containers left running (a failed run): their processes are in the bench's cgroups
@@ -239,7 +239,9 @@ try {
   const tar = path.join(root, 'busybox.tar');
   spawnSync(path.join(REPO, 'scripts/mk-busybox-rootfs'), [tar], { stdio: 'ignore' });
   await startDaemon();
-  if (DOCKERD) ref = await startDockerd(path.join(root, 'dockerd'), DOCKERD, { cgroupParent: `/${tag}-dockerd` });
+  // with --network bridge, dockerd gets a bridge of its own (no NAT, no iptables rules)
+  const refBridge = NETWORK === 'bridge' ? { name: `${BENCH_BRIDGE}d`.slice(0, 15), cidr: '10.213.51.1/24' } : undefined;
+  if (DOCKERD) ref = await startDockerd(path.join(root, 'dockerd'), DOCKERD, { cgroupParent: `/${tag}-dockerd`, ...(refBridge ? { bridge: refBridge } : {}) });
   await sleep(500);
   results.idleRssKiB = rss(daemon.pid);
   await importBusybox(tar, socket);
