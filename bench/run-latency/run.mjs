@@ -92,18 +92,6 @@ function cpuNow(pid) {
   return { machine: (busy * 1000) / hz, self: ((f[11] + f[12]) * 1000) / hz, children: ((f[13] + f[14]) * 1000) / hz };
 }
 
-function conmonPids() {
-  const out = [];
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const c = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8');
-      if (c.startsWith('/usr/bin/conmon') && c.includes(`${root}/`)) out.push(Number(e));
-    } catch {}
-  }
-  return out;
-}
-
 function cleanup() {
   if (daemon && daemon.exitCode === null) daemon.kill('SIGKILL');
   for (const br of [BENCH_BRIDGE, `${BENCH_BRIDGE}d`.slice(0, 15)]) if (fs.existsSync(`/sys/class/net/${br}`)) spawnSync('ip', ['link', 'del', br]);
@@ -300,7 +288,7 @@ try {
   results.concurrentMs = b.wall;
   results.concurrentCpu = b.cpu;
   await sleep(1000);
-  const conmons = conmonPids();
+  const conmons = pidsOf('conmon', root);
   const cm = conmons.map(rss);
   const after = rss(daemon.pid);
   results.running = conmons.length;
