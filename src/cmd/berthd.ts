@@ -27,7 +27,7 @@ import { NetworkService, networkSettingsFrom } from '../daemon/networks/index.js
 import { spawner } from '../network/spawner.js';
 import { spawnPool } from '../runtime/spawn-pool.js';
 import { ShellSpawner } from '../runtime/shell-spawner.js';
-import { findBinary } from '../runtime/probe.js';
+import { findBinary } from '../runtime/which.js';
 import { setMountExec } from '../store/snapshots/mount.js';
 import { networksRouter } from '../api/routers/networks.js';
 import { containerNetworkSettings, summaryPorts } from '../api/compat/networks.js';

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { invalidArgument } from '../errdefs/index.js';
 import type { RuntimeHandle } from '../daemon/containers/types.js';
+import { findBinary } from './which.js';
 
 export interface RuntimeEntry {
   name: string;
@@ -183,20 +184,6 @@ export interface ProbeOptions {
   defaultRuntime: string | undefined;
   /** absolute cgroup parent for the probe container's cgroup */
   cgroupParent: string;
-}
-
-/** The first executable `name` on PATH. */
-export function findBinary(name: string): string | undefined {
-  for (const dir of (process.env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
-    const p = path.join(dir, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      /* next */
-    }
-  }
-  return undefined;
 }
 
 function statKey(p: string | undefined): string {

@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { ConmonRequest, ConmonResult, RunRequest, RunResult } from './spawn-pool.js';
+import { findBinary } from './which.js';
 
 /** The shell's loop: each line is a complete command list, run as is. */
 const LOOP = 'while IFS= read -r l; do eval "$l"; done';
@@ -32,21 +33,10 @@ export function resolveCommand(cmd: string): string {
   if (cmd.includes('/')) return cmd;
   let hit = resolved.get(cmd);
   if (hit === undefined) {
-    hit = cmd;
-    for (const dir of (process.env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
-      if (!dir.startsWith('/')) continue;
-      const p = path.join(dir, cmd);
-      try {
-        fs.accessSync(p, fs.constants.X_OK);
-        if (!fs.statSync(p).isFile()) continue;
-        hit = p;
-        break;
-      } catch {
-        /* next */
-      }
-    }
     // not found: left bare (run() then fails as spawn() would); looked up again next time
-    if (hit !== cmd) resolved.set(cmd, hit);
+    hit = findBinary(cmd);
+    if (hit === undefined) return cmd;
+    resolved.set(cmd, hit);
   }
   return hit;
 }
