@@ -28,6 +28,7 @@ import { spawner } from '../network/spawner.js';
 import { spawnPool } from '../runtime/spawn-pool.js';
 import { ShellSpawner } from '../runtime/shell-spawner.js';
 import { findBinary } from '../runtime/which.js';
+import { usableBusybox } from '../runtime/probe.js';
 import { setMountExec } from '../store/snapshots/mount.js';
 import { networksRouter } from '../api/routers/networks.js';
 import { containerNetworkSettings, summaryPorts } from '../api/compat/networks.js';
@@ -169,10 +170,11 @@ async function main(): Promise<number> {
     for (const host of config.hosts) listeners.push(await listen(app, host, hijack, logger));
     spawner.setInline(false);
     // from now on mount(8)/umount(8) of container rootfs run from the runtime's spawn pool
-    // busybox's mount and umount where there is busybox: a static binary, half the exec cost of
-    // util-linux's (libmount, libblkid, libselinux); overlay options go through as they are
+    // busybox's mount and umount where its applets do (usableBusybox): a static binary, half the
+    // exec cost of util-linux's (libmount, libblkid, libselinux); overlay options go through as is
     setMountExec(async (cmd, args, cwd) => {
-      const r = await spawnPool.run({ cmd: busybox ?? cmd, args: busybox ? [cmd, ...args] : args, ...(cwd ? { cwd } : {}), timeoutMs: 60_000 });
+      const bb = usableBusybox();
+      const r = await spawnPool.run({ cmd: bb || cmd, args: bb ? [cmd, ...args] : args, ...(cwd ? { cwd } : {}), timeoutMs: 60_000 });
       return { code: r.code, stderr: r.stderr.trim() || (r.code !== 0 ? `${cmd} exited with status ${r.code}` : '') };
     });
     // Listeners close first so no new request starts while services shut down.

@@ -50,7 +50,17 @@ const CRUN_UNSHARE = ['-m', '--propagation', 'private', '/bin/sh', '-c', CRUN_UN
  */
 const busyboxUnshare = (bb: string): string[] => ['unshare', '-m', '--propagation', 'private', bb, 'sh', '-c', CRUN_UNSHARE_SCRIPT, 'crun-unshare'];
 
-/** busybox, if its unshare applet exists and its shell runs `mount` as an applet; '' if not. */
+let busyboxChecked: string | undefined;
+
+/**
+ * busybox, if its unshare applet exists and its shell runs `mount` as an applet (Debian's
+ * busybox-static); '' if not. Checked once per daemon (two spawns), at first use: by the first
+ * crun create, or by berthd's rootfs mount(8), which takes busybox's mount where this says yes.
+ */
+export function usableBusybox(): string {
+  return (busyboxChecked ??= findBusybox());
+}
+
 function findBusybox(): string {
   const bb = findBinary('busybox');
   if (!bb) return '';
@@ -113,7 +123,7 @@ export class RuntimeTable {
         e,
         args,
         () => (this.#unshare ??= findBinary('unshare') ?? ''),
-        () => (this.#busybox ??= findBusybox()),
+        () => (this.#busybox ??= usableBusybox()),
       ),
       root,
     };
