@@ -200,13 +200,20 @@ export class SpawnPool {
     this.#shell = shell;
   }
 
+  /** The shell, when there is a working one that can carry this request. */
+  #shellFor(req: { cmd: string; args: readonly string[]; cwd?: string; env?: Record<string, string> }): ShellSpawner | undefined {
+    return this.#shell && !this.#shell.broken && ShellSpawner.accepts(req) ? this.#shell : undefined;
+  }
+
   run(req: RunRequest, signal?: AbortSignal): Promise<RunResult> {
-    if (this.#shell && !this.#shell.broken && ShellSpawner.accepts(req)) return this.#shell.run(req, signal);
+    const shell = this.#shellFor(req);
+    if (shell) return shell.run(req, signal);
     return this.#send<RunResult>({ kind: 'run', ...req, args: [...req.args] }, signal);
   }
 
   conmon(req: ConmonRequest): Promise<ConmonResult> {
-    if (this.#shell && !this.#shell.broken && ShellSpawner.accepts(req)) return this.#shell.conmon(req);
+    const shell = this.#shellFor(req);
+    if (shell) return shell.conmon(req);
     return this.#send<ConmonResult>({ kind: 'conmon', ...req, args: [...req.args] });
   }
 
