@@ -9,8 +9,9 @@
 // (the container sees a read-only file), without the per-call work.
 //
 // The mount is checked at daemon start: it is made again when the binary was replaced (another
-// inode) and dropped when the binary is gone. Where it cannot be made, crun runs from its own
-// path, as before. Container records keep the real path; execPath() maps it at each spawn.
+// inode). A binary that is gone is not pinned (an earlier pin of it stays mounted until the exec
+// root goes, at reboot). Where the mount cannot be made, crun runs from its own path, as before.
+// Container records keep the real path; execPath() maps it at each spawn.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
