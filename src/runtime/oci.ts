@@ -125,6 +125,11 @@ export class OciRuntime {
     if (r.code !== 0) throw runtimeError(this.handle, 'resume', r);
   }
 
+  /** `runtime update --resources FILE` (the file holds the OCI resources JSON). */
+  async update(id: string, resourcesFile: string): Promise<RunResult> {
+    return this.#run('update', ['--resources', resourcesFile, id]);
+  }
+
   /** `runtime exec` a command to completion (healthchecks); output is capped. */
   async exec(id: string, cmd: string[], opts: { env?: string[]; cwd?: string; user?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<RunResult> {
     const args: string[] = [];

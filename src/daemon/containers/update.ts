@@ -5,10 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BerthError, conflict, systemError } from '../../errdefs/index.js';
-import { runCommand } from '../../runtime/oci.js';
+import { OciRuntime } from '../../runtime/oci.js';
 import { mergeUpdate, updateResources, verifyResources, type ResourcesConfig, type UpdateConfig } from '../../runtime/security/resources.js';
 import type { ContainerRecord, RuntimeHandle } from './types.js';
-import { execEnv, execPath } from '../../runtime/pinned-binary.js';
 
 /** What update needs from the container service. */
 export interface UpdatableContainers {
@@ -24,7 +23,7 @@ async function runtimeUpdate(rt: RuntimeHandle, id: string, resources: Record<st
   const file = path.join(dir, `update-${process.pid}-${Date.now()}.json`);
   fs.writeFileSync(file, JSON.stringify(resources));
   try {
-    const r = await runCommand(execPath(rt.path), [...rt.args, 'update', '--resources', file, id], { timeoutMs: 30_000, env: execEnv(rt.path) });
+    const r = await new OciRuntime(rt).update(id, file);
     if (r.code !== 0) {
       const msg = r.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit status ${r.code}`;
       throw systemError(msg.replace(/^time="[^"]*" level=\w+ msg="(.*)"$/, '$1'));
