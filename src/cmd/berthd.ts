@@ -29,7 +29,7 @@ import { spawnPool } from '../runtime/spawn-pool.js';
 import { ShellSpawner } from '../runtime/shell-spawner.js';
 import { findBinary } from '../runtime/which.js';
 import { usableBusybox } from '../runtime/probe.js';
-import { setMountExec } from '../store/snapshots/mount.js';
+import { setHelperExec } from '../store/snapshots/helper-exec.js';
 import { networksRouter } from '../api/routers/networks.js';
 import { containerNetworkSettings, summaryPorts } from '../api/compat/networks.js';
 import { ContainerAttach, ContainerLogs, ContainerTop, ExecService } from '../daemon/streams/index.js';
@@ -169,12 +169,15 @@ async function main(): Promise<number> {
     const listeners: Listener[] = [];
     for (const host of config.hosts) listeners.push(await listen(app, host, hijack, logger));
     spawner.setInline(false);
-    // from now on mount(8)/umount(8) of container rootfs run from the runtime's spawn pool
-    // busybox's mount and umount where its applets do (usableBusybox): a static binary, half the
-    // exec cost of util-linux's (libmount, libblkid, libselinux); overlay options go through as is
-    setMountExec(async (cmd, args, cwd) => {
-      const bb = usableBusybox();
-      const r = await spawnPool.run({ cmd: bb || cmd, args: bb ? [cmd, ...args] : args, ...(cwd ? { cwd } : {}), timeoutMs: 60_000 });
+    // from now on the snapshotter's helpers (mount/umount of container rootfs, sync -f, chattr)
+    // run from the runtime's spawn pool; busybox's mount and umount where its applets do
+    // (usableBusybox): a static binary, half the exec cost of util-linux's (libmount, libblkid,
+    // libselinux); overlay options go through as is
+    setHelperExec(async (cmd, args, cwd) => {
+      const mounts = cmd === 'mount' || cmd === 'umount';
+      const bb = mounts ? usableBusybox() : '';
+      // a syncfs after a big pull on a slow disk may take minutes: no time limit for it
+      const r = await spawnPool.run({ cmd: bb || cmd, args: bb ? [cmd, ...args] : args, ...(cwd ? { cwd } : {}), ...(mounts ? { timeoutMs: 60_000 } : {}) });
       return { code: r.code, stderr: r.stderr.trim() || (r.code !== 0 ? `${cmd} exited with status ${r.code}` : '') };
     });
     // Listeners close first so no new request starts while services shut down.

@@ -1,37 +1,11 @@
 // Overlay mounts through mount(8)/umount(8) (Node has no mount(2)), and /proc/self/mountinfo.
-import { execFile } from 'node:child_process';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { systemError } from '../../errdefs/index.js';
+import { runHelper as exec } from './helper-exec.js';
 
 /** mount(2) data is limited to one page. */
 export const MAX_MOUNT_DATA = 4095;
-
-/** Runs mount(8)/umount(8): exit code (non-zero also when it could not run) and stderr. */
-export type MountExec = (cmd: string, args: string[], cwd?: string) => Promise<{ code: number; stderr: string }>;
-
-/**
- * How mount(8) and umount(8) are run. By default from the calling thread, whose spawn blocks it
- * until the child has exec'd (10-15 ms here); berthd hands in its spawn pool (worker threads)
- * once it serves requests, so a container's start and exit do not stop the event loop.
- */
-let execImpl: MountExec = execHere;
-export function setMountExec(fn: MountExec | undefined): void {
-  execImpl = fn ?? execHere;
-}
-
-function exec(cmd: string, args: string[], cwd?: string): Promise<{ code: number; stderr: string }> {
-  return execImpl(cmd, args, cwd);
-}
-
-function execHere(cmd: string, args: string[], cwd?: string): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, encoding: 'utf8' }, (err, _stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-      resolve({ code, stderr: stderr.trim() || (err ? err.message : '') });
-    });
-  });
-}
 
 /** Unescape a mountinfo path field (\040 for space etc.). */
 function unescapeMountPath(s: string): string {

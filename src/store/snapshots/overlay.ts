@@ -8,7 +8,6 @@
 // layers/<chainhex>/link    the layer's short id
 // layers/l/<short>          -> ../<chainhex>/diff (short lowerdir paths, like Docker's overlay2)
 // layers/empty              the lower dir of an image without layers
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -19,6 +18,7 @@ import { childChainId, digestHex, isDigest, type Digest } from '../../oci/digest
 import type { MetadataDb } from '../metadata/db.js';
 import { layerTar } from './diff.js';
 import { ExtractPool } from './extract-pool.js';
+import { runHelper } from './helper-exec.js';
 import { isMountPoint, mountOverlay, unmount } from './mount.js';
 import { spreadSubdirs } from './spread.js';
 import type { ChainId, LayerInfo, PreparedLayer, PrepareOptions, RootfsMounter, Snapshotter } from './types.js';
@@ -440,10 +440,9 @@ export class OverlaySnapshotter implements Snapshotter, RootfsMounter {
 }
 
 /** syncfs(2) of the filesystem holding `p` (Node has none: coreutils' sync -f). */
-function syncfs(p: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('sync', ['-f', p], (err, _o, stderr) => (err ? reject(systemError(`syncing ${p} failed: ${String(stderr).trim() || err.message}`)) : resolve()));
-  });
+async function syncfs(p: string): Promise<void> {
+  const r = await runHelper('sync', ['-f', p]);
+  if (r.code !== 0) throw systemError(`syncing ${p} failed: ${r.stderr || `sync exited with status ${r.code}`}`);
 }
 
 function syncDirSync(dir: string): void {

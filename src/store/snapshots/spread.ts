@@ -10,11 +10,9 @@
 // and blocks above average and few directories), and the layer's files follow it there:
 // 20-40 us per file. The flag changes nothing else (it is not inherited and says nothing about
 // data); filesystems without it (xfs, btrfs, tmpfs) refuse it and are left alone.
-import { execFile } from 'node:child_process';
+import { runHelper } from './helper-exec.js';
 
 /** Best effort `chattr +T dir`; resolves whether the flag was set. */
-export function spreadSubdirs(dir: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    execFile('chattr', ['+T', dir], (err) => resolve(err === null));
-  });
+export async function spreadSubdirs(dir: string): Promise<boolean> {
+  return (await runHelper('chattr', ['+T', dir])).code === 0;
 }
