@@ -9,6 +9,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { dataLoss, errnoCode, invalidArgument, notFound } from '../../errdefs/index.js';
 import { DigestStream, digestHex, isDigest, parseDigest, sha256 } from '../../oci/digest.js';
+import { IngestFile } from './ingest-file.js';
 import type { BlobInfo, ContentStore, Digest, UpstreamDigest } from './types.js';
 
 export const DEFAULT_READ_LIMIT = 16 * 1024 * 1024;
@@ -97,8 +98,8 @@ export class LocalContentStore implements ContentStore {
     const { hashed } = opts;
     // hashed upstream: the bytes are only counted (the file stream counts what it wrote)
     const hasher = hashed ? undefined : new DigestStream();
-    // flush: fsync before close, so the rename below never publishes unsynced bytes.
-    const out = fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: true });
+    // fsynced before close, so the rename below never publishes unsynced bytes
+    const out = new IngestFile(tmp, 0o644);
     try {
       await (hasher ? pipeline(source, hasher, out, signal ? { signal } : {}) : pipeline(source, out, signal ? { signal } : {}));
       let got: Digest;
@@ -181,7 +182,7 @@ export class LocalContentStore implements ContentStore {
 }
 
 /** Resolves once a file stream has released its descriptor (or will never open one). */
-function closed(s: fs.WriteStream): Promise<void> {
+function closed(s: IngestFile): Promise<void> {
   if (s.closed) return Promise.resolve();
   if (!s.destroyed) s.destroy();
   return new Promise((resolve) => s.once('close', () => resolve()));
