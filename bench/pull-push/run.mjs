@@ -1,6 +1,6 @@
 // bench/pull-push: berth's distribution client against a local registry.
 //   node_modules/node/bin/node bench/pull-push/run.mjs [--mb 250] [--runs N] [--berthd DIR]...
-//       [--timeline] [--threads] [--prof DIR] [--image DIR] [--node-options '...'] [--logs DIR]
+//       [--timeline] [--threads] [--prof DIR] [--perf DIR] [--image DIR] [--node-options '...'] [--logs DIR]
 // Builds a five-layer image of about 250 MB uncompressed (the busybox rootfs plus generated
 // files of mixed sizes and compressibility, gzip layers), serves it from Debian's docker-registry
 // on 127.0.0.1, then measures: a cold pull with berth (wall time, MB/s, berthd's CPU time, its
@@ -13,12 +13,14 @@
 // --image DIR keeps the generated image in DIR and reuses it next time; --node-options sets
 // berthd's NODE_OPTIONS (say --trace-gc) and --logs DIR keeps each run's berthd log; --threads
 // prints berthd's CPU time per thread (main, unpack worker, libuv pool, V8's helpers), the
-// registries' and the whole machine's (busy/idle: how much other load there was), and a
-// per-100 ms table of the threads' CPU (where the pull waits rather than computes).
+// registries' and the whole machine's (busy/idle: how much other load there was), the minor page
+// faults and system time per thread, and a per-100 ms table of the threads' CPU (where the pull waits rather than computes).
 // --dockerd DIR (an unpacked Debian dockerd 20.10 from bench/dockerd-ref/fetch; without it, a
 // dockerd on PATH if there is one) adds the same cold pull and push with dockerd, run by run
 // between berthd's, a fresh dockerd and data root each time, and prints berthd's pull as a ratio
 // to dockerd's (the issue's target: at most 0.6x).
+// --perf DIR records each pull of berthd and dockerd with `perf record -g -p PID` into
+// DIR/pull-<run>.data (see it with `perf report -i FILE --sort comm,dso,sym`).
 // Needs root, a built tree (npm run build), docker-registry and busybox-static.
 // Removes everything it started (registries, berthd and dockerd by PID, temp dirs).
 import { spawn, spawnSync } from 'node:child_process';
@@ -49,6 +51,7 @@ const IMAGE = args.includes('--image') ? path.resolve(opt('--image')) : undefine
 const PROF = args.includes('--prof') ? path.resolve(opt('--prof')) : undefined;
 /** --node-options '...': NODE_OPTIONS for berthd (e.g. --trace-gc); --logs DIR keeps berthd's log of each run */
 const NODE_OPTS = opt('--node-options', '');
+const PERF = args.includes('--perf') ? path.resolve(opt('--perf')) : undefined;
 const LOGS = args.includes('--logs') ? path.resolve(opt('--logs')) : undefined;
 const DOCKERD = findDockerd(args.includes('--dockerd') ? path.resolve(opt('--dockerd')) : undefined);
 if (process.getuid?.() !== 0) {
@@ -228,7 +231,7 @@ function threadCpu(pid) {
       const st = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
       const f = st.slice(st.lastIndexOf(') ') + 2).split(' ');
-      out.set(tid, { name, cpu: (Number(f[11]) + Number(f[12])) / 100 });
+      out.set(tid, { name, cpu: (Number(f[11]) + Number(f[12])) / 100, sys: Number(f[12]) / 100, faults: Number(f[7]) });
     } catch {
       /* exited */
     }
@@ -244,14 +247,14 @@ function machineCpu() {
 }
 
 /** The CPU seconds each thread (by name, summed) used between two threadCpu() readings. */
-function threadDelta(a, b, raw = false) {
+function threadDelta(a, b, raw = false, key = 'cpu') {
   const by = new Map();
   for (const [tid, t] of b) {
-    const d = t.cpu - (a.get(tid)?.cpu ?? 0);
+    const d = t[key] - (a.get(tid)?.[key] ?? 0);
     if (d > 0) by.set(t.name, (by.get(t.name) ?? 0) + d);
   }
   if (raw) return by;
-  return [...by].sort((x, y) => y[1] - x[1]).map(([n, d]) => `${n} ${d.toFixed(2)}`).join(', ');
+  return [...by].sort((x, y) => y[1] - x[1]).map(([n, d]) => `${n} ${key === 'faults' ? d : d.toFixed(2)}`).join(', ');
 }
 
 /** CPU seconds of a child (a registry) so far; 0 once it is gone. */
@@ -301,7 +304,8 @@ async function startBerthd(tree, dir) {
 /** berthd's node process (bin/berthd is a sh wrapper that execs node, same PID). */
 const berthdPid = () => berthd.pid;
 
-async function measure(fn, pid = berthdPid()) {
+async function measure(fn, pid = berthdPid(), label = 'x') {
+  const perf = PERF ? await startPerf(pid, label) : undefined;
   const base = rssKb(pid);
   let peak = base;
   let stop = false;
@@ -332,13 +336,20 @@ async function measure(fn, pid = berthdPid()) {
   if (threads0) {
     const [busy, idle] = machineCpu().map((v, i) => v - (machine0[i] ?? 0));
     const regs = children.map((c, i) => childCpu(c) - (others0[i] ?? 0)).reduce((a, b) => Math.max(0, a) + Math.max(0, b), 0);
-    console.log(`  berthd CPU by thread: ${threadDelta(threads0, threadCpu(pid))}; registries ${regs.toFixed(2)} s; machine ${busy.toFixed(2)} s busy, ${idle.toFixed(2)} s idle`);
+    const threads1 = threadCpu(pid);
+    console.log(`  page faults by thread: ${threadDelta(threads0, threads1, false, 'faults')}`);
+    console.log(`  of the CPU, system time: ${threadDelta(threads0, threads1, false, 'sys')}`);
+    console.log(`  berthd CPU by thread: ${threadDelta(threads0, threads1)}; registries ${regs.toFixed(2)} s; machine ${busy.toFixed(2)} s busy, ${idle.toFixed(2)} s idle`);
     const names = ['MainThread', 'WorkerThread', 'libuv-worker', 'V8Worker'];
     console.log(`  per 100 ms, CPU % of ${names.join(' / ')}:`);
     for (const [at, by] of steps) console.log(`   ${(at / 1000).toFixed(1).padStart(5)} s  ${names.map((n) => String(Math.round((by.get(n) ?? 0) * 1000)).padStart(4)).join(' ')}`);
   }
   stop = true;
   await sampler;
+  if (perf) {
+    perf.kill('SIGINT');
+    await new Promise((r) => perf.once('exit', r));
+  }
   return { ms, cpu, base, peak, result };
 }
 
@@ -373,6 +384,14 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** --perf: `perf record -g` of one process (and its threads) until SIGINT. */
+async function startPerf(pid, label) {
+  fs.mkdirSync(PERF, { recursive: true });
+  const perf = spawn('perf', ['record', '-g', '-q', '-p', String(pid), '-o', path.join(PERF, `pull-${label}.data`)], { stdio: 'ignore' });
+  await sleep(300);
+  return perf;
+}
+
 /** One cold pull and one push with a fresh berthd (of `tree`) on a fresh data root. */
 async function once(tree, n, src) {
   const dir = path.join(root, `run-${n}`);
@@ -382,7 +401,7 @@ async function once(tree, n, src) {
   await startBerthd(tree, dir);
   try {
     await sleep(500);
-    const pull = await measure(() => request('POST', `/images/create?fromImage=${encodeURIComponent(`${src}/bench/big`)}&tag=v1`));
+    const pull = await measure(() => request('POST', `/images/create?fromImage=${encodeURIComponent(`${src}/bench/big`)}&tag=v1`), berthdPid(), `berthd-${n}`);
     if (/"error"/.test(pull.result.text) || pull.result.status !== 200) throw new Error(`pull failed: ${pull.result.text.slice(-500)}`);
     const dst = await startRegistry(`registry-dst-${n}`);
     const tagged = await request('POST', `/images/${encodeURIComponent(`${src}/bench/big:v1`)}/tag?repo=${encodeURIComponent(`${dst}/bench/copy`)}&tag=v1`);
@@ -413,7 +432,7 @@ async function onceDockerd(n, src) {
   socket = ref.socket;
   try {
     await sleep(500);
-    const pull = await measure(() => request('POST', `/images/create?fromImage=${encodeURIComponent(`${src}/bench/big`)}&tag=v1`), ref.pid);
+    const pull = await measure(() => request('POST', `/images/create?fromImage=${encodeURIComponent(`${src}/bench/big`)}&tag=v1`), ref.pid, `dockerd-${n}`);
     if (/"error"/.test(pull.result.text) || pull.result.status !== 200) throw new Error(`dockerd pull failed: ${pull.result.text.slice(-500)}`);
     const dst = await startRegistry(`registry-dockerd-dst-${n}`);
     const tagged = await request('POST', `/images/${encodeURIComponent(`${src}/bench/big:v1`)}/tag?repo=${encodeURIComponent(`${dst}/bench/copy`)}&tag=v1`);
