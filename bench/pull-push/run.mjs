@@ -14,7 +14,8 @@
 // berthd's NODE_OPTIONS (say --trace-gc) and --logs DIR keeps each run's berthd log; --threads
 // prints berthd's CPU time per thread (main, unpack worker, libuv pool, V8's helpers), the
 // registries' and the whole machine's (busy/idle: how much other load there was), the minor page
-// faults and system time per thread, and a per-100 ms table of the threads' CPU (where the pull waits rather than computes).
+// faults and system time per thread, and a per-100 ms table of the threads' CPU (where the pull
+// waits rather than computes).
 // --dockerd DIR (an unpacked Debian dockerd 20.10 from bench/dockerd-ref/fetch; without it, a
 // dockerd on PATH if there is one) adds the same cold pull and push with dockerd, run by run
 // between berthd's, a fresh dockerd and data root each time, and prints berthd's pull as a ratio
