@@ -137,6 +137,26 @@ describe('ExtractPool', () => {
     assert.ok(!fs.existsSync(path.join(root, 'escape')));
   });
 
+  test('big files (written back early) keep their bytes and metadata; no descriptor is left open, also when a later entry fails', async () => {
+    const root = tmpRoot();
+    const openFds = (): number => fs.readdirSync('/proc/self/fd').length;
+    const big = Array.from({ length: 40 }, (_, i) => ({ name: `big-${i}`, body: randomBytes(1_100_000 + i), mode: 0o750 }));
+    const layer = zlib.gzipSync(await makeTar([...big, { name: 'small', body: 'x' }]));
+    const before = openFds();
+    const here = target(root, 'here');
+    const there = target(root, 'there');
+    const a = await extractLayer(chunked(layer, 256 * 1024), here);
+    const b = await pool.extract(chunked(layer, 256 * 1024), there);
+    assert.deepEqual(b, a);
+    assert.deepEqual(listing(there), listing(here));
+    assert.equal(fs.statSync(path.join(there, 'big-39')).mode & 0o777, 0o750);
+    assert.equal(openFds(), before);
+    const hostile = zlib.gzipSync(await makeTar([...big, { name: '../escape', body: 'pwned' }]));
+    await assert.rejects(extractLayer(chunked(hostile, 256 * 1024), target(root, 'here-bad')), isInvalidArgument);
+    await assert.rejects(pool.extract(chunked(hostile, 256 * 1024), target(root, 'there-bad')), isInvalidArgument);
+    assert.equal(openFds(), before);
+  });
+
   test('corrupt gzip and truncated tars are invalid-argument', async () => {
     const root = tmpRoot();
     const body = randomBytes(100_000);

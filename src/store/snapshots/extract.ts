@@ -52,8 +52,12 @@ export async function extractLayer(source: Readable, root: string, opts: Extract
   let compression: Compression = 'none';
   const extract = tar.extract();
   const piping = pipeline(source, decompressStage((c) => (compression = c)), hasher, extract, opts.signal ? { signal: opts.signal } : {});
-  await unpackEntries(extract, piping, writer);
-  await writer.finish(opts.sync === true);
+  try {
+    await unpackEntries(extract, piping, writer);
+    await writer.finish(opts.sync === true);
+  } finally {
+    await writer.closed();
+  }
   return { diffId: hasher.digest(), tarSize: hasher.size, unpackedSize: writer.unpackedSize, compression, entries: writer.entries };
 }
 
@@ -84,8 +88,12 @@ export class LayerIngest {
   }
 
   async #run(piping: Promise<void>): Promise<ExtractResult> {
-    await unpackEntries(this.#extract, piping, this.#writer);
-    await this.#writer.finish(this.#sync);
+    try {
+      await unpackEntries(this.#extract, piping, this.#writer);
+      await this.#writer.finish(this.#sync);
+    } finally {
+      await this.#writer.closed();
+    }
     return { diffId: this.#hasher.digest(), tarSize: this.#hasher.size, unpackedSize: this.#writer.unpackedSize, compression: this.#compression, entries: this.#writer.entries };
   }
 
@@ -241,6 +249,7 @@ class LayerWriter {
    * grpid or setgid, the directory's).
    */
   readonly #plain = new Set<string>();
+  readonly #writeback = new EarlyWriteback();
 
   constructor(root: string) {
     this.root = root;
@@ -402,9 +411,11 @@ class LayerWriter {
       // chmod after chown: chown clears setuid/setgid (and the umask cut the mode at creation)
       fs.fchmodSync(fd, (h.mode ?? 0o644) & 0o7777);
       if (h.mtime) fs.futimesSync(fd, h.mtime, h.mtime);
-    } finally {
+    } catch (err) {
       fs.closeSync(fd);
+      throw err;
     }
+    if ((h.size ?? 0) < WRITEBACK_MIN || !this.#writeback.add(fd)) fs.closeSync(fd);
   }
 
   async #symlink(name: string, rel: string, h: tar.Header): Promise<void> {
@@ -500,12 +511,65 @@ class LayerWriter {
     }
   }
 
+  /** Resolves once the writer holds no descriptor (early writebacks done): after a failure too. */
+  closed(): Promise<void> {
+    return this.#writeback.idle();
+  }
+
   async finish(sync: boolean): Promise<void> {
     // directory mtimes last, deepest first (writing children changed them)
     const dirs = [...this.#dirs.entries()].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
     await this.#flush(false);
     for (const [rel, m] of dirs) if (m.mtime) fs.lutimesSync(this.#abs(rel), m.mtime, m.mtime);
     if (sync) await runShell(`sync -f ${shq(this.root)}\n`);
+  }
+}
+
+/** files at least this big are written back early (EarlyWriteback) */
+const WRITEBACK_MIN = 1024 * 1024;
+/** descriptors waiting for their writeback, at most */
+const WRITEBACK_QUEUE = 32;
+
+/**
+ * Writes big files back while the layer is still being unpacked: fdatasync on the thread pool,
+ * one file at a time (more would hold up the pool's decompression), then close. The commit's
+ * syncfs then finds most bytes on disk already: it was the last 0.2-0.3 s of the pull bench,
+ * with both CPUs idle (same-session A/B, 8 runs each: median 2.25 -> 2.12 s). Durability does not
+ * depend on it: the syncfs before the commit is still what counts, so errors here are ignored.
+ * At most WRITEBACK_QUEUE descriptors wait; beyond that a file is closed at once and left to the
+ * syncfs.
+ */
+class EarlyWriteback {
+  readonly #queue: number[] = [];
+  #busy = false;
+  #idle: Promise<void> = Promise.resolve();
+  #resolveIdle: (() => void) | undefined;
+
+  /** Take `fd` (it is closed once written back); false when the queue is full (close it yourself). */
+  add(fd: number): boolean {
+    if (this.#queue.length >= WRITEBACK_QUEUE) return false;
+    this.#queue.push(fd);
+    if (!this.#busy) {
+      this.#busy = true;
+      this.#idle = new Promise((resolve) => (this.#resolveIdle = resolve));
+      this.#next();
+    }
+    return true;
+  }
+
+  /** Resolves once every descriptor taken is closed. */
+  idle(): Promise<void> {
+    return this.#idle;
+  }
+
+  #next(): void {
+    const fd = this.#queue.shift();
+    if (fd === undefined) {
+      this.#busy = false;
+      this.#resolveIdle?.();
+      return;
+    }
+    fs.fdatasync(fd, () => fs.close(fd, () => this.#next()));
   }
 }
 
