@@ -2,7 +2,9 @@
 // socket-sized chunks (64 KiB); fs.WriteStream writes each one as it comes, one thread-pool round
 // trip per chunk (~2200 for the pull bench's 143 MB), and those round trips were the largest item
 // of the main thread's CPU during a pull. This stream keeps the chunks it is given (no copy) and
-// writes them with one writev(2) per BATCH bytes, then fsyncs before it closes.
+// writes them with one writev(2) per BATCH bytes, then fsyncs before it closes. Keeping a chunk
+// after its write callback is safe for what the store is given: a Readable's chunks, which their
+// producer must not change once pushed (a Readable may buffer them for as long as it likes).
 import fs from 'node:fs';
 import { Writable } from 'node:stream';
 
