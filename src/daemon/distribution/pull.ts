@@ -175,6 +175,10 @@ async function readSmallBlob(repo: Repository, digest: Digest, signal: AbortSign
 export async function pullTag(deps: PullDeps, opts: PullOptions): Promise<PullTagResult> {
   const { ref, repo, signal, emit } = opts;
   const tagOrDigest = ref.digest ?? ref.tag ?? 'latest';
+  // a name this daemon does not have is a cold pull: its layers will be unpacked, so the unpack
+  // worker boots while the manifest and config are fetched (A/B, 8 pairs: median 1.56 -> 1.49 s,
+  // +3 MB RSS). A name it has may well be up to date: no worker for that.
+  if (deps.images.refTarget(ref.toString()) === undefined) deps.snapshots.warmUp?.();
   let top;
   try {
     top = await repo.getManifest(tagOrDigest, signal);

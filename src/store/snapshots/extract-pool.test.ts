@@ -262,6 +262,28 @@ describe('ExtractPool', () => {
     assert.equal(r.entries, 1);
   });
 
+  test('warm: one worker starts before any job, serves the next one, and stops when idle', async () => {
+    const warmPool = new ExtractPool({ size: 1, idleMs: 300 });
+    try {
+      assert.equal(warmPool.workers, 0);
+      warmPool.warm();
+      warmPool.warm();
+      assert.equal(warmPool.workers, 1);
+      const root = tmpRoot();
+      const r = await warmPool.extract(chunked(zlib.gzipSync(await makeTar([{ name: 'f', body: 'x' }]))), target(root, 'warm'));
+      assert.equal(r.entries, 1);
+      assert.equal(warmPool.workers, 1);
+      const deadline = Date.now() + 5000;
+      while (warmPool.workers > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+      assert.equal(warmPool.workers, 0);
+      const none = new ExtractPool({ size: 0 });
+      none.warm();
+      assert.equal(none.workers, 0);
+    } finally {
+      await warmPool.close();
+    }
+  });
+
   test('size 0 extracts on the calling thread', async () => {
     const root = tmpRoot();
     const inline = new ExtractPool({ size: 0 });

@@ -121,6 +121,23 @@ export class ExtractPool {
     }
   }
 
+  /**
+   * Start a worker now if there is none, for extractions about to come (a pull that will need
+   * its layers): its start-up (~0.1 s of CPU) then overlaps what comes before them. Stopped after
+   * the idle time like any other.
+   */
+  warm(): void {
+    if (this.size <= 0 || this.#workers.size > 0) return;
+    const w = new PoolWorker((dead) => this.#workers.delete(dead));
+    this.#workers.add(w);
+    this.#idle(w);
+  }
+
+  /** workers running now */
+  get workers(): number {
+    return this.#workers.size;
+  }
+
   /** Stop every worker; running extractions fail. */
   async close(): Promise<void> {
     await Promise.all([...this.#workers].map((w) => w.worker.terminate()));

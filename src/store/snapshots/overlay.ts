@@ -160,6 +160,10 @@ export class OverlaySnapshotter implements Snapshotter, RootfsMounter {
     }
   }
 
+  warmUp(): void {
+    this.#unpackers.warm();
+  }
+
   async prepare(source: Readable, opts: PrepareOptions = {}): Promise<PreparedLayer> {
     const { expectedDiffId } = opts;
     if (expectedDiffId === undefined) return this.#handle(await this.#unpack(source, opts));

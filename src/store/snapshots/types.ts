@@ -51,6 +51,8 @@ export interface Snapshotter {
    * order. A failed prepare leaves nothing behind.
    */
   prepare(tar: Readable, opts?: PrepareOptions): Promise<PreparedLayer>;
+  /** A hint that prepares are about to come: start what they need (optional). */
+  warmUp?(): void;
   /**
    * Make a prepared layer visible as the child of `parent` (which must be committed), i.e. under
    * childChainId(parent, diffId): synced, renamed into place and recorded in one step. If that
