@@ -70,8 +70,14 @@ export class Transfers {
     return (this.#held.get(k) ?? 0) > 0;
   }
 
-  /** Join the running transfer for `key`, or start one with `start`. */
-  join(key: string, emit: Emit, signal: AbortSignal | undefined, start: (signal: AbortSignal, emit: Emit) => Promise<void>): { done: Promise<void>; shared: boolean } {
+  /**
+   * Join the running transfer for `key`, or start one with `start`. `done` settles with the
+   * transfer, or rejects as soon as `signal` aborts; the transfer itself stops only once its
+   * last user has left. `settled()` then waits until it has stopped, if this caller was its last
+   * user (resolves at once while others still use it): what it stored after the caller gave up
+   * is the caller's to clean up.
+   */
+  join(key: string, emit: Emit, signal: AbortSignal | undefined, start: (signal: AbortSignal, emit: Emit) => Promise<void>): { done: Promise<void>; shared: boolean; settled: () => Promise<void> } {
     let t = this.#running.get(key);
     const shared = t !== undefined;
     if (!t) {
@@ -108,6 +114,7 @@ export class Transfers {
       done: signal
         ? Promise.race([done, new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason ?? new BerthError('canceled', 'context canceled')), { once: true }))])
         : done,
+      settled: () => (tr.users === 0 ? tr.done.catch(() => undefined) : Promise.resolve()),
     };
   }
 }
@@ -342,19 +349,26 @@ async function layerTask(deps: PullDeps, repo: Repository, l: LayerPlan, parentR
   const id = shortDigest(l.blob);
   const key = `${l.blob}|${l.chainId}`;
   let prepared: PreparedLayer | undefined;
+  /** this task has ended: a copy the transfer prepares from now on is discarded by the transfer */
+  let left = false;
+  const keep = async (p: PreparedLayer): Promise<void> => {
+    if (left) await deps.snapshots.discard(p);
+    else prepared = p;
+  };
   try {
-    const { done } = deps.transfers.join(key, emit, signal, async (tsignal, temit) => {
+    const { done, settled } = deps.transfers.join(key, emit, signal, async (tsignal, temit) => {
       const release = await acquire(deps.downloads, id, tsignal, temit);
       try {
         const blobBefore = await deps.content.info(l.blob);
         const unpack = deps.snapshots.get(l.chainId) === undefined;
         if (blobBefore) {
           // stored already (an earlier pull, a load): unpack it from the store, no download
-          if (unpack) prepared = await prepareStored(deps, l, tsignal, temit);
+          if (unpack) await keep(await prepareStored(deps, l, tsignal, temit));
           return;
         }
         try {
-          prepared = await download(deps, repo, l, tsignal, temit, unpack);
+          const p = await download(deps, repo, l, tsignal, temit, unpack);
+          if (p) await keep(p);
         } finally {
           // what this download stored, even when a later step failed, is this pull's to remove
           if (!blobBefore && (await deps.content.info(l.blob))) created.blobs.push(l.blob);
@@ -363,7 +377,14 @@ async function layerTask(deps: PullDeps, repo: Repository, l: LayerPlan, parentR
         release();
       }
     });
-    await done;
+    try {
+      await done;
+    } catch (err) {
+      // cancelled (another layer failed): the transfer is stopping, unless another pull uses it;
+      // wait for it, or the blob and the copy it was finishing would outlive this pull's clean-up
+      await settled();
+      throw err;
+    }
     await parentReady;
     if (!deps.snapshots.get(l.chainId)) {
       // a pull that joined another's download has no prepared copy: unpack the stored blob
@@ -372,6 +393,7 @@ async function layerTask(deps: PullDeps, repo: Repository, l: LayerPlan, parentR
       created.chains.push(l.chainId);
     }
   } finally {
+    left = true;
     if (prepared) await deps.snapshots.discard(prepared);
   }
   emit({ id, status: 'Pull complete', detail: true });
