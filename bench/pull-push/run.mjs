@@ -20,8 +20,9 @@
 // dockerd on PATH if there is one) adds the same cold pull and push with dockerd, run by run
 // between berthd's, a fresh dockerd and data root each time, and prints berthd's pull as a ratio
 // to dockerd's (the issue's target: at most 0.6x).
-// --perf DIR records each pull of berthd and dockerd with `perf record -g -p PID` into
-// DIR/pull-<run>.data (see it with `perf report -i FILE --sort comm,dso,sym`).
+// --perf DIR (needs perf, Debian linux-perf) records each pull of berthd and dockerd with
+// `perf record -g -p PID` into DIR/pull-<run>.data (see it with
+// `perf report -i FILE --sort comm,dso,sym`).
 // Needs root, a built tree (npm run build), docker-registry and busybox-static.
 // Removes everything it started (registries, berthd and dockerd by PID, temp dirs).
 import { spawn, spawnSync } from 'node:child_process';
