@@ -390,7 +390,8 @@ const median = (xs) => {
 async function startPerf(pid, label) {
   fs.mkdirSync(PERF, { recursive: true });
   const perf = spawn('perf', ['record', '-g', '-q', '-p', String(pid), '-o', path.join(PERF, `pull-${label}.data`)], { stdio: 'ignore' });
-  await sleep(300);
+  const failed = await Promise.race([new Promise((resolve) => perf.once('error', resolve)), sleep(300).then(() => undefined)]);
+  if (failed) throw new Error(`--perf: cannot run perf (${failed.message}); it is Debian's linux-perf`);
   return perf;
 }
 
