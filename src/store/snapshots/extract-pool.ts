@@ -128,9 +128,7 @@ export class ExtractPool {
    */
   warm(): void {
     if (this.size <= 0 || this.#workers.size > 0) return;
-    const w = new PoolWorker((dead) => this.#workers.delete(dead));
-    this.#workers.add(w);
-    this.#idle(w);
+    this.#idle(this.#spawn());
   }
 
   /** workers running now */
@@ -147,16 +145,19 @@ export class ExtractPool {
   #pick(): PoolWorker {
     let best: PoolWorker | undefined;
     for (const w of this.#workers) if (!best || w.jobs.size < best.jobs.size) best = w;
-    if (!best || (best.jobs.size > 0 && this.#workers.size < this.size)) {
-      best = new PoolWorker((dead) => this.#workers.delete(dead));
-      this.#workers.add(best);
-    }
+    if (!best || (best.jobs.size > 0 && this.#workers.size < this.size)) best = this.#spawn();
     if (best.idleTimer) {
       clearTimeout(best.idleTimer);
       best.idleTimer = undefined;
       best.worker.ref();
     }
     return best;
+  }
+
+  #spawn(): PoolWorker {
+    const w = new PoolWorker((dead) => this.#workers.delete(dead));
+    this.#workers.add(w);
+    return w;
   }
 
   #idle(w: PoolWorker): void {
